@@ -18,6 +18,8 @@ export KUBEBUILDER_ASSETS
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
 BINARIES := $(notdir $(wildcard cmd/*))
+# Files written by `make generate` (and go mod tidy); `make verify` fails when they change.
+GENERATED := api kpt-packages go.mod go.sum docs
 
 ##@ General
 .PHONY: help
@@ -34,9 +36,10 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy, the CRD and RBAC (into kpt-pac
 .PHONY: verify
 verify: generate ## Regenerate and fail if a generated file or go.mod is stale.
 	go mod tidy
-	gofmt -l . | grep . && { echo "gofmt: files above need formatting"; exit 1; } || true
-	@if [ -n "$$(git status --porcelain -- api kpt-packages go.mod go.sum)" ]; then \
-		git status --porcelain -- api kpt-packages go.mod go.sum; git diff --stat; \
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then \
+		echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
+	@stale="$$(git diff --name-only -- $(GENERATED); git ls-files --others --exclude-standard -- $(GENERATED))"; \
+	if [ -n "$$stale" ]; then echo "$$stale"; git diff --stat -- $(GENERATED); \
 		echo "verify: generated files are stale; run 'make generate' and commit"; exit 1; fi
 	go vet ./...
 

@@ -1,4 +1,4 @@
-// Package v1alpha1 contains the ModelSync API (automl.cloudai.kubeflow.org/v1alpha1) and the
+// Package v1alpha1 holds the ModelSync API (automl.cloudai.kubeflow.org/v1alpha1) and the
 // types of the lambda protocol that the controller speaks to "needs sync" endpoints.
 //
 // The group is the one used by the original Kubeflow Issue Label Bot system, so that existing

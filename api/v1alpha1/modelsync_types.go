@@ -9,7 +9,7 @@ import (
 // ModelSyncSpec declares what "in sync" means for a model: a lambda that answers whether a sync
 // is needed (and with which parameters), and the Tekton PipelineRun to start when it is.
 type ModelSyncSpec struct {
-	// needsSyncUrl is the http(s) URL of the lambda. The controller sends it a GET and expects a
+	// needsSyncUrl is the http or https URL of the lambda. The controller sends it a GET and expects a
 	// NeedsSync JSON answer (see DESIGN.md, "The lambda protocol").
 	// +required
 	// +kubebuilder:validation:MinLength=1
