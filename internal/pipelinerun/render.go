@@ -264,3 +264,22 @@ func quoteAll(s []string) []string {
 	}
 	return out
 }
+
+// NextNumber returns the number of the next run of a ModelSync: one more than the highest
+// number seen, in status.lastRun and in the names of the existing runs. Deleted (garbage-
+// collected) runs are remembered through status, so numbers are not reused.
+func NextNumber(ms *automlv1alpha1.ModelSync, runNames []string) int64 {
+	var highest int64
+	if ms.Status.LastRun != nil {
+		highest = ms.Status.LastRun.Number
+		if n, ok := NumberOf(ms.Name, ms.Status.LastRun.Name); ok && n > highest {
+			highest = n
+		}
+	}
+	for _, name := range runNames {
+		if n, ok := NumberOf(ms.Name, name); ok && n > highest {
+			highest = n
+		}
+	}
+	return highest + 1
+}

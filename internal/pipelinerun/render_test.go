@@ -197,3 +197,18 @@ func TestNumberOf(t *testing.T) {
 		}
 	}
 }
+
+func TestNextNumber(t *testing.T) {
+	ms := &automlv1alpha1.ModelSync{}
+	ms.Name = "ms"
+	if got := pipelinerun.NextNumber(ms, nil); got != 1 {
+		t.Errorf("first run: got %d, want 1", got)
+	}
+	if got := pipelinerun.NextNumber(ms, []string{"ms-3", "ms-10", "other-99", "ms-x"}); got != 11 {
+		t.Errorf("from run names: got %d, want 11", got)
+	}
+	ms.Status.LastRun = &automlv1alpha1.RunStatus{Name: "ms-20", Number: 20}
+	if got := pipelinerun.NextNumber(ms, []string{"ms-3"}); got != 21 {
+		t.Errorf("from status (runs garbage-collected): got %d, want 21", got)
+	}
+}
