@@ -142,19 +142,33 @@ func modelSyncError(err error, verb, ns, name string) error {
 		return fmt.Errorf("failed to %s %s: the server has no resource %s: is the ModelSync CRD installed (kpt-packages/modelsync)?",
 			verb, what, modelSyncPlural)
 	case apierrors.IsNotFound(err):
-		return fmt.Errorf("modelsync %q not found%s", name, where)
+		return &objectNotFound{fmt.Sprintf("modelsync %q not found%s", name, where)}
 	default:
 		return fmt.Errorf("failed to %s %s%s: %w", verb, what, where, err)
 	}
 }
 
-// missingResource tells a missing resource type (no CRD) from a missing object: the API
-// server names the object in the details of the latter only.
+// objectNotFound is the error for a missing object (of a resource the server has).
+type objectNotFound struct{ msg string }
+
+func (e *objectNotFound) Error() string { return e.msg }
+
+// missingResource tells a missing resource type (no CRD) from a missing object: for the
+// former the server answers a bare 404 page, not a Status, and client-go records that as an
+// unexpected server response.
 func missingResource(err error) bool {
 	status, ok := err.(apierrors.APIStatus)
 	if !ok || !apierrors.IsNotFound(err) {
 		return false
 	}
 	details := status.Status().Details
-	return details == nil || details.Name == ""
+	if details == nil {
+		return true
+	}
+	for _, cause := range details.Causes {
+		if cause.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return true
+		}
+	}
+	return details.Name == ""
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/modelsync/modelsync/plugin/steplogs"
 )
@@ -148,15 +149,15 @@ func (o *LogsOptions) resolveRun(ctx context.Context) (string, error) {
 		}
 		return runs[0].Name, nil
 	}
-	if !strings.HasPrefix(err.Error(), fmt.Sprintf("modelsync %q not found", o.Name)) {
+	var missing *objectNotFound
+	if !errors.As(err, &missing) {
 		return "", err
 	}
-	if _, err := c.getRun(ctx, o.Namespace, o.Name); err != nil {
-		var status apierrors.APIStatus
-		if errors.As(err, &status) || strings.Contains(err.Error(), "not found") {
+	if _, err := c.dynamic.Resource(pipelineRunsGVR).Namespace(o.Namespace).Get(ctx, o.Name, metav1.GetOptions{}); err != nil {
+		if apierrors.IsNotFound(err) && !missingResource(err) {
 			return "", fmt.Errorf("no modelsync or pipelinerun named %q in namespace %q", o.Name, o.Namespace)
 		}
-		return "", err
+		return "", runError(err, "get", o.Namespace, o.Name)
 	}
 	return o.Name, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
 
@@ -34,8 +35,18 @@ func printObject(out io.Writer, output string, obj runtime.Object) error {
 	default:
 		return fmt.Errorf("unknown output format %q", output)
 	}
+	// Like kubectl, leave managedFields out: they are noise to a reader.
+	_ = meta.EachListItem(obj, func(item runtime.Object) error { return dropManagedFields(item) })
+	_ = dropManagedFields(obj)
 	if err := p.PrintObj(obj, out); err != nil {
 		return fmt.Errorf("failed to print %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, err)
+	}
+	return nil
+}
+
+func dropManagedFields(obj runtime.Object) error {
+	if accessor, err := meta.Accessor(obj); err == nil {
+		accessor.SetManagedFields(nil)
 	}
 	return nil
 }

@@ -10,8 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/cli-runtime/pkg/printers"
 
@@ -93,6 +95,9 @@ func (o *StatusOptions) Validate() error {
 	if o.Name != "" && o.Selector != "" {
 		return errors.New("a ModelSync name cannot be combined with --selector")
 	}
+	if _, err := labels.Parse(o.Selector); err != nil {
+		return fmt.Errorf("invalid --selector %q: %w", o.Selector, err)
+	}
 	if o.Watch && o.Output != "" && o.Output != "wide" {
 		return fmt.Errorf("--watch prints table lines: use it without -o or with -o wide, not -o %s", o.Output)
 	}
@@ -116,7 +121,14 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		return modelSyncError(notFound(o.Name), "get", o.Namespace, o.Name)
 	}
 	switch o.Output {
-	case "json", "yaml", "name":
+	case "name":
+		for i := range list.Items {
+			if err := printObject(o.Out, o.Output, &list.Items[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "json", "yaml":
 		if o.Name != "" {
 			return printObject(o.Out, o.Output, &list.Items[0])
 		}
@@ -157,7 +169,10 @@ func (o *StatusOptions) watch(ctx context.Context, opts metav1.ListOptions, t *s
 		for ev := range w.ResultChan() {
 			if ev.Type == watch.Error {
 				w.Stop()
-				return fmt.Errorf("failed to watch ModelSyncs: %v", ev.Object)
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("failed to watch ModelSyncs: %w", apierrors.FromObject(ev.Object))
 			}
 			ms, ok := ev.Object.(*automlv1alpha1.ModelSync)
 			if !ok {

@@ -48,13 +48,22 @@ func (o *StatusOptions) describe(ctx context.Context) error {
 		return fmt.Errorf("failed to list the events of modelsync %q: %w", ms.Name, err)
 	}
 	now := o.Now()
-	w := newTabWriter(o.Out)
-	describeSpec(w, ms, now)
-	describeConditions(w, ms, now)
-	describeNeedsSync(w, ms, now)
-	describeRunList(w, ms, runs, now)
-	describeEventList(w, events.Items, now)
-	return w.flush()
+	// One tab writer per section, so that each section is aligned on its own.
+	sections := []func(*tabWriter){
+		func(w *tabWriter) { describeSpec(w, ms, now) },
+		func(w *tabWriter) { describeConditions(w, ms, now) },
+		func(w *tabWriter) { describeNeedsSync(w, ms, now) },
+		func(w *tabWriter) { describeRunList(w, ms, runs, now) },
+		func(w *tabWriter) { describeEventList(w, events.Items, now) },
+	}
+	for _, section := range sections {
+		w := newTabWriter(o.Out)
+		section(w)
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func describeSpec(w *tabWriter, ms *automlv1alpha1.ModelSync, now time.Time) {
@@ -125,7 +134,7 @@ func describeNeedsSync(w *tabWriter, ms *automlv1alpha1.ModelSync, now time.Time
 	if r == nil {
 		w.line("  " + format.Missing)
 	} else {
-		w.line("  Time:", format.Age(&r.Time, now)+" ago ("+r.Time.UTC().Format(time.RFC3339)+")")
+		w.line("  Time:", ago(&r.Time, now))
 		needs := format.Bool(r.NeedsSync)
 		if r.Error != "" {
 			needs = format.Missing
@@ -144,11 +153,11 @@ func describeRunList(w *tabWriter, ms *automlv1alpha1.ModelSync, runs []runInfo,
 		active = append(active, a.Name)
 	}
 	w.line("Active runs:", format.Or(strings.Join(active, ", ")))
-	w.line(fmt.Sprintf("Recent runs (%d of %d):", min(len(runs), describeRuns), len(runs)))
 	if len(runs) == 0 {
-		w.line("  " + format.Missing)
+		w.line("Recent runs:", format.Missing)
 		return
 	}
+	w.line(fmt.Sprintf("Recent runs (%d of %d):", min(len(runs), describeRuns), len(runs)))
 	w.line("  NAME", "TRIGGER", "RESULT", "STARTED", "DURATION", "PARAMETERS")
 	for _, r := range runs[:min(len(runs), describeRuns)] {
 		w.line("  "+r.Name, format.Or(r.Trigger), r.Result(), ago(r.Start, now), format.Duration(r.Start, r.End, now), format.Params(r.Parameters))

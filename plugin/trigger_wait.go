@@ -20,20 +20,22 @@ import (
 // wait follows a trigger: first until the controller has served it (status.lastHandledTriggerAt),
 // then, if it started a run numbered baseline or more, until that run ends.
 func (o *TriggerOptions) wait(ctx context.Context, at string, baseline int64) error {
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	// The timeout bounds the waiting only: a request in flight is not cut short by it, so that
+	// the outcome is either an answer or "timed out", never a half-made request error.
+	deadline, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	p := newProgress(o.Out)
 	defer p.stop()
 
 	p.update("waiting for the controller to serve the trigger")
 	var ms *automlv1alpha1.ModelSync
-	err := o.poll(ctx, func() (bool, error) {
+	err := o.poll(deadline, func() (bool, error) {
 		var err error
 		ms, err = o.clients.getModelSync(ctx, o.Namespace, o.Name)
 		return err == nil && ms.Status.LastHandledTriggerAt == at, err
 	})
 	if err != nil {
-		return o.waitError(ctx, err, "the controller to serve the trigger (is it running?)")
+		return o.waitError(deadline, err, "the controller to serve the trigger (is it running?)")
 	}
 	run, err := o.triggeredRun(ctx, ms, baseline)
 	if err != nil || run == nil {
@@ -45,7 +47,7 @@ func (o *TriggerOptions) wait(ctx context.Context, at string, baseline int64) er
 	}
 
 	p.update(fmt.Sprintf("pipelinerun %s: started", run.Name))
-	err = o.poll(ctx, func() (bool, error) {
+	err = o.poll(deadline, func() (bool, error) {
 		u, err := o.clients.getRun(ctx, o.Namespace, run.Name)
 		if err != nil {
 			return false, err
@@ -55,7 +57,7 @@ func (o *TriggerOptions) wait(ctx context.Context, at string, baseline int64) er
 		return run.Finished(), nil
 	})
 	if err != nil {
-		return o.waitError(ctx, err, "pipelinerun "+run.Name+" to finish")
+		return o.waitError(deadline, err, "pipelinerun "+run.Name+" to finish")
 	}
 	p.stop()
 	took := format.Duration(run.Start, run.End, o.Now())
@@ -98,14 +100,17 @@ func (o *TriggerOptions) triggeredRun(ctx context.Context, ms *automlv1alpha1.Mo
 
 // runProgress is a one-line state of a run: its result and Tekton's message.
 func runProgress(r *runInfo) string {
+	if r.Succeeded == "" {
+		return "started"
+	}
 	if r.Message == "" {
 		return r.Result()
 	}
 	return r.Result() + " (" + format.OneLine(r.Message) + ")"
 }
 
-// poll calls done every PollInterval until it reports true, fails, or the context ends.
-func (o *TriggerOptions) poll(ctx context.Context, done func() (bool, error)) error {
+// poll calls done every PollInterval until it reports true, fails, or the deadline passes.
+func (o *TriggerOptions) poll(deadline context.Context, done func() (bool, error)) error {
 	t := time.NewTicker(o.PollInterval)
 	defer t.Stop()
 	for {
@@ -114,15 +119,15 @@ func (o *TriggerOptions) poll(ctx context.Context, done func() (bool, error)) er
 			return err
 		}
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
+		case <-deadline.Done():
+			return deadline.Err()
 		case <-t.C:
 		}
 	}
 }
 
-func (o *TriggerOptions) waitError(ctx context.Context, err error, what string) error {
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+func (o *TriggerOptions) waitError(deadline context.Context, err error, what string) error {
+	if errors.Is(deadline.Err(), context.DeadlineExceeded) {
 		return &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s waiting for %s", o.Timeout, what)}
 	}
 	return err
