@@ -65,7 +65,9 @@ func TestLogsFollow(t *testing.T) {
 	}
 	out := &syncBuffer{}
 	done := make(chan result)
-	go func() { done <- kubectl(context.Background(), options{logs: source, stdout: out}, "logs", "trainer", "-n", ns, "-f") }()
+	go func() {
+		done <- kubectl(context.Background(), options{logs: source, stdout: out}, "logs", "trainer", "-n", ns, "-f")
+	}()
 	out.waitFor(t, "precision@0.5")
 	newPod(t, ns, "trainer-1", "upload", "upload", "archive")
 	out.waitFor(t, "archived report.html")

@@ -206,4 +206,3 @@ func ago(t *metav1.Time, now time.Time) string {
 	}
 	return format.Age(t, now) + " ago"
 }
-

@@ -138,4 +138,3 @@ func runNames(t *testing.T, ns, modelSync string) []string {
 	}
 	return names
 }
-
