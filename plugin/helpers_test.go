@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	automlv1alpha1 "github.com/modelsync/modelsync/api/v1alpha1"
 	"github.com/modelsync/modelsync/internal/golden"
@@ -30,7 +32,10 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { testenv.Main(m, &env) }
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard()) // the tests' client logs nothing worth reading
+	testenv.Main(m, &env)
+}
 
 // now is the clock of the commands under test. Objects are created at the real time, 30 days
 // earlier (and a half day), so their ages print as "30d" whatever second they were created in; times the test
