@@ -37,15 +37,7 @@ name, that run. With -f it follows the run until it ends, picking up tasks as th
 		Example: `  kubectl modelsync logs trainer -f
   kubectl modelsync logs deployer-7 --task open-pr`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.Follow, "follow", "f", false, "Follow the logs until the run ends.")
@@ -56,14 +48,14 @@ name, that run. With -f it follows the run until it ends, picking up tasks as th
 // Complete fills in the name, the namespace and the log source.
 func (o *LogsOptions) Complete(args []string) error {
 	o.Name = args[0]
-	c, err := o.Clients()
+	ns, err := o.defaultNamespace()
 	if err != nil {
 		return err
 	}
-	o.Namespace = c.namespace
+	o.Namespace = ns
 	o.source = o.LogSource
 	if o.source == nil {
-		o.source = steplogs.Kubelet{Client: c.kube}
+		o.source = steplogs.Kubelet{Client: o.clients.kube}
 	}
 	return nil
 }

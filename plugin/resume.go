@@ -11,7 +11,7 @@ func newResumeCommand(common *Common) *cobra.Command {
 at the next interval (use trigger to ask now).`,
 		Example: `  kubectl modelsync resume deployer -n label-bot`,
 		Args:    cobra.MinimumNArgs(1),
-		RunE:    o.runE,
+		RunE:    runE(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: name (prints only the resource name).")
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
@@ -34,6 +35,59 @@ type Common struct {
 	PollInterval time.Duration
 
 	clients *clients
+}
+
+// command is the life cycle of every verb: Complete fills in what the flags and the
+// kubeconfig imply, Validate rejects bad combinations before any request, Run does the work.
+type command interface {
+	Complete(args []string) error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+func runE(o command) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
+}
+
+// ListFlags are the kubectl listing flags shared by the commands that print tables.
+type ListFlags struct {
+	AllNamespaces bool
+	Selector      string
+	Output        string
+	NoHeaders     bool
+}
+
+func (l *ListFlags) add(f *pflag.FlagSet, what string) {
+	f.BoolVarP(&l.AllNamespaces, "all-namespaces", "A", false, "List "+what+" in all namespaces.")
+	f.StringVarP(&l.Selector, "selector", "l", "", "Label selector to filter "+what+" (e.g. -l team=nlp).")
+	f.StringVarP(&l.Output, "output", "o", "", "Output format: wide, json, yaml or name.")
+	f.BoolVar(&l.NoHeaders, "no-headers", false, "Do not print table headers.")
+}
+
+// namespace is the namespace to list in: "" for -A.
+func (l *ListFlags) namespace(c *Common) (string, error) {
+	ns, err := c.defaultNamespace()
+	if l.AllNamespaces {
+		ns = ""
+	}
+	return ns, err
+}
+
+// defaultNamespace is the namespace of -n or of the kubeconfig context; it also builds the clients.
+func (c *Common) defaultNamespace() (string, error) {
+	clients, err := c.Clients()
+	if err != nil {
+		return "", err
+	}
+	return clients.namespace, nil
 }
 
 // ExitError ends the command with a given exit code and message (a failed run, for example).

@@ -15,12 +15,10 @@ import (
 type RunsOptions struct {
 	*Common
 
-	Name          string
-	Namespace     string
-	AllNamespaces bool
-	Selector      string
-	Output        string
-	NoHeaders     bool
+	ListFlags
+
+	Name      string
+	Namespace string
 }
 
 func newRunsCommand(common *Common) *cobra.Command {
@@ -34,21 +32,10 @@ the runs of every ModelSync in the namespace (or all namespaces with -A).`,
 		Example: `  kubectl modelsync runs deployer -n label-bot
   kubectl modelsync runs -A -o wide`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "List runs in all namespaces.")
-	f.StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter the runs.")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json, yaml or name.")
-	f.BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers.")
+	o.ListFlags.add(f, "runs")
 	return cmd
 }
 
@@ -57,15 +44,9 @@ func (o *RunsOptions) Complete(args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	c, err := o.Clients()
-	if err != nil {
-		return err
-	}
-	o.Namespace = c.namespace
-	if o.AllNamespaces {
-		o.Namespace = ""
-	}
-	return nil
+	var err error
+	o.Namespace, err = o.ListFlags.namespace(o.Common)
+	return err
 }
 
 // Validate checks flag combinations.

@@ -25,13 +25,11 @@ import (
 type StatusOptions struct {
 	*Common
 
-	Name          string
-	Namespace     string
-	AllNamespaces bool
-	Selector      string
-	Output        string
-	NoHeaders     bool
-	Watch         bool
+	ListFlags
+
+	Name      string
+	Namespace string
+	Watch     bool
 }
 
 func newStatusCommand(common *Common) *cobra.Command {
@@ -49,21 +47,10 @@ active and recent runs with their durations, and recent events.`,
   kubectl modelsync status trainer -n ml
   kubectl modelsync status -l team=nlp -o wide -w`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "List ModelSyncs in all namespaces.")
-	f.StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter ModelSyncs (e.g. -l team=nlp).")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json, yaml or name.")
-	f.BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers.")
+	o.ListFlags.add(f, "ModelSyncs")
 	f.BoolVarP(&o.Watch, "watch", "w", false, "After listing, watch for changes and print a line for each.")
 	return cmd
 }
@@ -73,15 +60,9 @@ func (o *StatusOptions) Complete(args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	c, err := o.Clients()
-	if err != nil {
-		return err
-	}
-	o.Namespace = c.namespace
-	if o.AllNamespaces {
-		o.Namespace = ""
-	}
-	return nil
+	var err error
+	o.Namespace, err = o.ListFlags.namespace(o.Common)
+	return err
 }
 
 // Validate checks flag combinations.

@@ -28,30 +28,20 @@ func newSuspendCommand(common *Common) *cobra.Command {
 and starts no new run. A run already going is left to finish. Undo it with resume.`,
 		Example: `  kubectl modelsync suspend deployer -n label-bot`,
 		Args:    cobra.MinimumNArgs(1),
-		RunE:    o.runE,
+		RunE:    runE(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: name (prints only the resource name).")
 	return cmd
 }
 
-func (o *SuspendOptions) runE(cmd *cobra.Command, args []string) error {
-	if err := o.Complete(args); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	return o.Run(cmd.Context())
-}
-
 // Complete fills in the names and the namespace.
 func (o *SuspendOptions) Complete(args []string) error {
 	o.Names = args
-	c, err := o.Clients()
+	ns, err := o.defaultNamespace()
 	if err != nil {
 		return err
 	}
-	o.Namespace = c.namespace
+	o.Namespace = ns
 	return nil
 }
 

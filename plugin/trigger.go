@@ -48,15 +48,7 @@ the same library the controller uses.`,
   kubectl modelsync trigger trainer --force --param name=model-42 --wait --timeout 1h
   kubectl modelsync trigger deployer --force --param name=model-42 --dry-run -o json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Force, "force", false, "Start a run without asking the lambda.")
@@ -76,11 +68,11 @@ func (o *TriggerOptions) Complete(args []string) error {
 		return err
 	}
 	o.Params = params
-	c, err := o.Clients()
+	ns, err := o.defaultNamespace()
 	if err != nil {
 		return err
 	}
-	o.Namespace = c.namespace
+	o.Namespace = ns
 	return nil
 }
 
