@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -142,12 +143,27 @@ func assertGolden(t *testing.T, r result) {
 	golden.Assert(t, []byte(stable(r.String())))
 }
 
-// namespace creates a namespace with a fixed name (so that golden files can show it).
+// namespace creates a namespace with a fixed name (so that golden files can show it). With
+// -count > 1 the namespace exists already (the test control plane runs no namespace controller
+// to finish deleting it): it is emptied instead.
 func namespace(t *testing.T, name string) string {
 	t.Helper()
+	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if err := env.Client.Create(context.Background(), ns); err != nil {
-		t.Fatalf("failed to create namespace %s: %v", name, err)
+	err := env.Client.Create(ctx, ns)
+	if !apierrors.IsAlreadyExists(err) {
+		if err != nil {
+			t.Fatalf("failed to create namespace %s: %v", name, err)
+		}
+		return name
+	}
+	runs := &unstructured.Unstructured{}
+	runs.SetAPIVersion("tekton.dev/v1")
+	runs.SetKind("PipelineRun")
+	for _, obj := range []client.Object{&automlv1alpha1.ModelSync{}, runs, &corev1.Pod{}, &corev1.Event{}} {
+		if err := env.Client.DeleteAllOf(ctx, obj, client.InNamespace(name), client.GracePeriodSeconds(0)); err != nil {
+			t.Fatalf("failed to empty namespace %s: %v", name, err)
+		}
 	}
 	return name
 }
