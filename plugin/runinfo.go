@@ -159,6 +159,8 @@ func runError(err error, verb, ns, name string) error {
 		return fmt.Errorf("failed to %s %s: the server has no resource pipelineruns.tekton.dev (v1): is Tekton Pipelines installed?", verb, what)
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("pipelinerun %q not found in namespace %q", name, ns)
+	case ns == "":
+		return fmt.Errorf("failed to %s %s in any namespace: %w", verb, what, err)
 	default:
 		return fmt.Errorf("failed to %s %s in namespace %q: %w", verb, what, ns, err)
 	}

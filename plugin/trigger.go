@@ -122,6 +122,10 @@ func (o *TriggerOptions) Run(ctx context.Context) error {
 	if o.DryRun {
 		return o.dryRun(ctx, ms)
 	}
+	if ms.Spec.Suspend {
+		return fmt.Errorf("modelsync %q is suspended: the controller serves no trigger until it is resumed (kubectl modelsync resume %s -n %s)",
+			ms.Name, ms.Name, ms.Namespace)
+	}
 	var baseline int64
 	if o.Wait {
 		if baseline, err = o.nextNumber(ctx, ms); err != nil {

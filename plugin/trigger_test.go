@@ -26,6 +26,7 @@ func getModelSync(t *testing.T, ns, name string) *automlv1alpha1.ModelSync {
 func TestTrigger(t *testing.T) {
 	ns := namespace(t, "trigger")
 	newModelSync(t, ns, "deployer", nil)
+	newModelSync(t, ns, "paused", func(ms *automlv1alpha1.ModelSync) { ms.Spec.Suspend = true })
 	at := now.UTC().Format(time.RFC3339Nano)
 
 	// Steps run in order against one ModelSync; each checks the annotations it leaves.
@@ -47,6 +48,7 @@ func TestTrigger(t *testing.T) {
 		{"unknown", []string{"trigger", "nope", "-n", ns}, nil},
 		{"forbidden", []string{"trigger", "deployer", "-n", ns, "--as", "nobody"}, nil},
 		{"bad-output", []string{"trigger", "deployer", "-n", ns, "-o", "yaml"}, nil},
+		{"suspended", []string{"trigger", "paused", "-n", ns}, nil},
 		{"dry-run-and-wait", []string{"trigger", "deployer", "-n", ns, "--dry-run", "--wait"}, nil},
 	}
 	var want map[string]string
