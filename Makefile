@@ -28,10 +28,11 @@ help: ## Show this help.
 
 ##@ Development
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate deepcopy, the CRD and RBAC (into kpt-packages/modelsync).
+generate: $(CONTROLLER_GEN) ## Generate deepcopy, the CRD and RBAC (into kpt-packages/modelsync) and the CLI reference (docs/cli).
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=kpt-packages/modelsync/crd
 	$(CONTROLLER_GEN) rbac:roleName=modelsync-controller paths=./internal/controller/... output:rbac:dir=kpt-packages/modelsync/rbac
+	go run ./hack/gen-cli-docs docs/cli
 
 .PHONY: verify
 verify: generate ## Regenerate and fail if a generated file or go.mod is stale.
