@@ -58,6 +58,12 @@ type LabelMetrics struct {
 	Support int `json:"support"`
 	// Threshold is the decision threshold calibrated for the label.
 	Threshold float64 `json:"threshold"`
+	// Predicted is the number of held-out examples the model gave the label.
+	Predicted int `json:"predicted"`
+	// Note explains a figure that is not a plain measurement, e.g. a label absent from the
+	// held-out data (precision and recall undefined) or one whose threshold never reached the
+	// target precision.
+	Note string `json:"note,omitempty"`
 }
 
 // Lineage links a model to what produced it.
