@@ -21,7 +21,7 @@ type fakeGitHub struct {
 	t       *testing.T
 	items   []map[string]any
 	now     time.Time
-	apiBase string // https://api.github.com or https://HOST/api/v3, as GitHub serves each
+	apiBase string         // https://api.github.com or https://HOST/api/v3, as GitHub serves each
 	limited map[string]int // page -> "remaining 0" answers to give first
 	retry   map[string]int // page -> "Retry-After" answers to give first
 
