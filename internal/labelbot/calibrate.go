@@ -8,7 +8,7 @@ import (
 
 // Notes that explain a label's figures in model.json and the report.
 const (
-	NoteAbsent       = "absent from the held-out data: precision and recall undefined"
+	NoteAbsent       = "absent from the held-out data: recall undefined, left out of the macro average"
 	NoteUncalibrated = "no threshold reached the target precision on validation data: never predicted"
 )
 

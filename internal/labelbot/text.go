@@ -117,22 +117,25 @@ func (v *Vectorizer) buildIndex() {
 // Transform turns tokens into a vector: sublinear term frequency times IDF, L2-normalised.
 // Terms outside the vocabulary are ignored.
 func (v *Vectorizer) Transform(tokens []string) Vector {
-	counts := make(map[int32]int, len(tokens))
+	ids := make([]int32, 0, len(tokens))
 	for _, t := range tokens {
 		if i, ok := v.index[t]; ok {
-			counts[i]++
+			ids = append(ids, i)
 		}
 	}
-	vec := Vector{Index: make([]int32, 0, len(counts)), Value: make([]float32, 0, len(counts))}
-	for i := range counts {
-		vec.Index = append(vec.Index, i)
-	}
-	slices.Sort(vec.Index)
+	slices.Sort(ids)
+	vec := Vector{Index: make([]int32, 0, len(ids)), Value: make([]float32, 0, len(ids))}
 	var norm float64
-	for _, i := range vec.Index {
-		w := (1 + math.Log(float64(counts[i]))) * float64(v.IDF[i])
+	for k := 0; k < len(ids); {
+		n := 1
+		for k+n < len(ids) && ids[k+n] == ids[k] {
+			n++
+		}
+		w := (1 + math.Log(float64(n))) * float64(v.IDF[ids[k]])
+		vec.Index = append(vec.Index, ids[k])
 		vec.Value = append(vec.Value, float32(w))
 		norm += w * w
+		k += n
 	}
 	if norm > 0 {
 		inv := 1 / math.Sqrt(norm)

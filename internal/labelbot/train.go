@@ -99,9 +99,7 @@ func Train(issues []Issue, opts TrainOptions) (*TrainResult, error) {
 		return nil, fmt.Errorf("failed to train: no label has %d training examples (labels seen: %v)", o.MinExamples, skipped)
 	}
 
-	tokens := parallelMap(sorted, o.Workers, func(iss Issue) []string { return Tokens(iss.Title, iss.Body) })
-	vec := FitVectorizer(tokens[:split.Train], o.MinDF, o.MaxTerms)
-	xs := parallelMap(tokens, o.Workers, vec.Transform)
+	vec, xs := extractFeatures(sorted, split.Train, o)
 	truth := make([][]bool, n)
 	for i, iss := range sorted {
 		truth[i] = make([]bool, len(labels))
@@ -153,6 +151,14 @@ func Train(issues []Issue, opts TrainOptions) (*TrainResult, error) {
 		"minTrainingExample": float64(o.MinExamples),
 	}
 	return &TrainResult{Classifier: c, Metrics: m, Split: split}, nil
+}
+
+// extractFeatures tokenises every issue, fits the vocabulary on the first nTrain and turns
+// every issue into a TF-IDF vector.
+func extractFeatures(issues []Issue, nTrain int, o TrainOptions) (*Vectorizer, []Vector) {
+	tokens := parallelMap(issues, o.Workers, func(iss Issue) []string { return Tokens(iss.Title, iss.Body) })
+	vec := FitVectorizer(tokens[:nTrain], o.MinDF, o.MaxTerms)
+	return vec, parallelMap(tokens, o.Workers, vec.Transform)
 }
 
 // chooseLabels returns the labels with at least min training examples, most frequent first,

@@ -60,9 +60,8 @@ type LabelMetrics struct {
 	Threshold float64 `json:"threshold"`
 	// Predicted is the number of held-out examples the model gave the label.
 	Predicted int `json:"predicted"`
-	// Note explains a figure that is not a plain measurement, e.g. a label absent from the
-	// held-out data (precision and recall undefined) or one whose threshold never reached the
-	// target precision.
+	// Note explains figures that are not plain measurements, e.g. a label absent from the
+	// held-out data (recall undefined) or one whose threshold never reached the target precision.
 	Note string `json:"note,omitempty"`
 }
 
