@@ -54,7 +54,7 @@ func TestCommandGenerateTrain(t *testing.T) {
 	if m.ID != "labelbot-test" || m.Created.Format("2006-01-02T15:04:05Z07:00") != "2026-03-04T05:06:07Z" ||
 		m.Lineage.PipelineRun != "ns/train-7" || m.Lineage.CodeRevision != "abc123" ||
 		!strings.HasPrefix(m.Lineage.DataSnapshot, "sha256:") || m.Lineage.Report != ReportFile ||
-		strings.Join(m.Files, ",") != ClassifierFile+","+ReportFile {
+		strings.Join(m.Files, ",") != ClassifierFile+","+MetricsFile+","+ReportFile {
 		t.Errorf("model.json = %s", raw)
 	}
 	if m.Metrics.Macro == nil || m.Metrics.Micro == nil || len(m.Metrics.Labels) != len(DemoLabels())-1 || m.Metrics.Extra["trainingSeconds"] <= 0 {
@@ -66,6 +66,13 @@ func TestCommandGenerateTrain(t *testing.T) {
 		if !bytes.Contains(report, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	var alone registry.Metrics
+	rawMetrics, err := os.ReadFile(filepath.Join(out, MetricsFile))
+	must(t, err)
+	must(t, json.Unmarshal(rawMetrics, &alone))
+	if alone.Macro == nil || *alone.Macro != *m.Metrics.Macro || len(alone.Labels) != len(m.Metrics.Labels) {
+		t.Errorf("%s differs from the manifest's metrics: %s", MetricsFile, rawMetrics)
 	}
 	if _, err := LoadModelDir(out, "labelbot-test"); err != nil {
 		t.Fatal(err)

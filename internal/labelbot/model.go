@@ -12,6 +12,9 @@ import (
 const (
 	ClassifierFile = "classifier.json"
 	ReportFile     = "report.html"
+	// MetricsFile repeats the manifest's metrics alone, for publishers that build model.json
+	// themselves (modelsync-registry publish --metrics).
+	MetricsFile = "metrics.json"
 )
 
 // ClassifierFormat is the format tag of ClassifierFile; a loader refuses any other.

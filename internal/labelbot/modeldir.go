@@ -31,7 +31,7 @@ func DefaultID(created time.Time, classifier []byte) string {
 }
 
 // WriteModelDir writes the model folder that the registry publishes: ClassifierFile,
-// ReportFile, and model.json last, so that a folder with a manifest is always complete.
+// MetricsFile, ReportFile, and model.json last, so that a folder with a manifest is always complete.
 // It refuses a folder that already holds a manifest.
 func WriteModelDir(dir string, res *TrainResult, info ModelInfo) (*registry.Model, error) {
 	manifestPath := filepath.Join(dir, registry.ManifestName)
@@ -72,7 +72,11 @@ func WriteModelDir(dir string, res *TrainResult, info ModelInfo) (*registry.Mode
 	}
 	m := &registry.Model{
 		ID: info.ID, DisplayName: "labelbot issue classifier", Created: info.Created,
-		Metrics: metrics, Lineage: info.Lineage, Files: []string{ClassifierFile, ReportFile},
+		Metrics: metrics, Lineage: info.Lineage, Files: []string{ClassifierFile, MetricsFile, ReportFile},
+	}
+	metricsJSON, err := json.MarshalIndent(metrics, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode %s: %w", MetricsFile, err)
 	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -84,7 +88,10 @@ func WriteModelDir(dir string, res *TrainResult, info ModelInfo) (*registry.Mode
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{ClassifierFile, classifier}, {ReportFile, report}, {registry.ManifestName, append(manifest, '\n')}} {
+	}{
+		{ClassifierFile, classifier}, {MetricsFile, append(metricsJSON, '\n')}, {ReportFile, report},
+		{registry.ManifestName, append(manifest, '\n')},
+	} {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
 			return nil, err
 		}
