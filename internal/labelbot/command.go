@@ -65,6 +65,27 @@ func writeOutput(cmd *cobra.Command, path string, write func(io.Writer) error) e
 	return nil
 }
 
+// timeFlag is a flag holding an RFC 3339 time.
+type timeFlag struct{ t *time.Time }
+
+func (f timeFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f timeFlag) Set(s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("%q is not an RFC 3339 time", s)
+	}
+	*f.t = t
+	return nil
+}
+
+func (timeFlag) Type() string { return "time" }
+
 func newGenerateCommand() *cobra.Command {
 	var (
 		opts GenerateOptions
@@ -90,22 +111,14 @@ func newGenerateCommand() *cobra.Command {
 
 func newExportCommand() *cobra.Command {
 	var (
-		opts  ExportOptions
-		since string
-		out   string
+		opts ExportOptions
+		out  string
 	)
 	cmd := &cobra.Command{
 		Use:   "export --repo OWNER/NAME",
 		Short: "Export a repository's issues and their labels from GitHub (JSONL; pull requests excluded)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if since != "" {
-				t, err := time.Parse(time.RFC3339, since)
-				if err != nil {
-					return fmt.Errorf("flag --since: %q is not an RFC 3339 time: %w", since, err)
-				}
-				opts.Since = t
-			}
 			opts.Log = cmd.ErrOrStderr()
 			return writeOutput(cmd, out, func(w io.Writer) error {
 				stats, err := Export(cmd.Context(), w, opts)
@@ -118,7 +131,7 @@ func newExportCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.Repo, "repo", "", "repository, OWNER/NAME (required)")
-	cmd.Flags().StringVar(&since, "since", "", "only issues updated at or after this RFC 3339 time")
+	cmd.Flags().Var(timeFlag{&opts.Since}, "since", "only issues updated at or after this RFC 3339 time")
 	cmd.Flags().StringVar(&opts.Host, "hostname", "github.com", "GitHub host")
 	cmd.Flags().StringVarP(&out, "out", "o", "-", "output file (- for stdout)")
 	_ = cmd.MarkFlagRequired("repo")
@@ -127,24 +140,16 @@ func newExportCommand() *cobra.Command {
 
 func newTrainCommand() *cobra.Command {
 	var (
-		opts    TrainOptions
-		info    ModelInfo
-		data    string
-		out     string
-		created string
+		opts TrainOptions
+		info ModelInfo
+		data string
+		out  string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE.jsonl --out DIR",
 		Short: "Train the classifier and write a model folder for the registry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if created != "" {
-				t, err := time.Parse(time.RFC3339, created)
-				if err != nil {
-					return fmt.Errorf("flag --created: %q is not an RFC 3339 time: %w", created, err)
-				}
-				info.Created = t
-			}
 			raw, err := os.ReadFile(data)
 			if err != nil {
 				return fmt.Errorf("failed to read data file: %w", err)
@@ -187,7 +192,7 @@ func newTrainCommand() *cobra.Command {
 	f.Float64Var(&opts.TestFraction, "test-fraction", 0.15, "share of the newest issues held out for measurement")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed; the same data and seed give the same classifier")
 	f.StringVar(&info.ID, "id", "", "model id (default labelbot-<created>-<digest>)")
-	f.StringVar(&created, "created", "", "creation time recorded in model.json, RFC 3339 (default now)")
+	f.Var(timeFlag{&info.Created}, "created", "creation time recorded in model.json, RFC 3339 (default now)")
 	f.StringVar(&info.Lineage.PipelineRun, "pipeline-run", "", "lineage: namespace/name of the training PipelineRun")
 	f.StringVar(&info.Lineage.ModelSync, "modelsync", "", "lineage: namespace/name of the ModelSync")
 	f.StringVar(&info.Lineage.CodeRevision, "code-revision", "", "lineage: git commit of the training code")
