@@ -21,9 +21,10 @@ type fakeGitHub struct {
 	t       *testing.T
 	items   []map[string]any
 	now     time.Time
-	apiBase string         // https://api.github.com or https://HOST/api/v3, as GitHub serves each
-	limited map[string]int // page -> "remaining 0" answers to give first
-	retry   map[string]int // page -> "Retry-After" answers to give first
+	apiBase string          // https://api.github.com or https://HOST/api/v3, as GitHub serves each
+	limited map[string]int  // page -> "remaining 0" answers to give first
+	retry   map[string]int  // page -> "Retry-After" answers to give first
+	spent   map[string]bool // pages answered with the quota used up (remaining 0)
 
 	mu       sync.Mutex
 	requests []string
@@ -85,6 +86,10 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Link", strings.Join(links, ", "))
 	w.Header().Set("X-RateLimit-Remaining", "4999")
+	if f.spent[page] {
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(f.now.Add(90*time.Second).Unix(), 10))
+	}
 	_ = json.NewEncoder(w).Encode(f.items[lo:hi])
 }
 
@@ -140,14 +145,20 @@ func TestExport(t *testing.T) {
 		repo              string
 		items             int
 		limited, retry    map[string]int
+		spent             map[string]bool
 		wantIssues, wantP int
 		wantWaits         []time.Duration
+		maxWait           time.Duration
 		wantErr           string
 	}{
 		{name: "pages-and-rate-limits", repo: "octo/demo", items: 250,
 			host: "github.com", apiBase: "https://api.github.com",
 			limited: map[string]int{"2": 1}, retry: map[string]int{"3": 1},
 			wantIssues: 225, wantP: 3, wantWaits: []time.Duration{31 * time.Second, 7 * time.Second}},
+		{name: "quota-used-up-waits-before-next-page", repo: "octo/demo", items: 150, spent: map[string]bool{"1": true, "2": true},
+			wantIssues: 135, wantP: 2, wantWaits: []time.Duration{91 * time.Second}},
+		{name: "wait-longer-than-maximum", repo: "octo/demo", items: 150, spent: map[string]bool{"1": true}, maxWait: time.Minute,
+			wantErr: "rate limit resets in 1m31s, longer than the maximum wait 1m0s"},
 		{name: "enterprise-host", repo: "octo/demo", items: 120, host: "ghe.example", apiBase: "https://ghe.example/api/v3",
 			wantIssues: 108, wantP: 2},
 		{name: "empty", repo: "octo/demo", wantIssues: 0, wantP: 1},
@@ -158,10 +169,11 @@ func TestExport(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GH_CONFIG_DIR", t.TempDir()) // no gh configuration of the machine leaks in
 			if tc.host == "" {
 				tc.host, tc.apiBase = "github.com", "https://api.github.com"
 			}
-			gh := &fakeGitHub{t: t, items: fakeItems(tc.items), now: now, apiBase: tc.apiBase, limited: tc.limited, retry: tc.retry}
+			gh := &fakeGitHub{t: t, items: fakeItems(tc.items), now: now, apiBase: tc.apiBase, limited: tc.limited, retry: tc.retry, spent: tc.spent}
 			srv := httptest.NewServer(gh)
 			defer srv.Close()
 			target, _ := url.Parse(srv.URL)
@@ -169,7 +181,7 @@ func TestExport(t *testing.T) {
 			var slept []time.Duration
 			var out bytes.Buffer
 			stats, err := Export(context.Background(), &out, ExportOptions{
-				Repo: tc.repo, Host: tc.host, Token: "secret-token", Transport: rt,
+				Repo: tc.repo, Host: tc.host, Token: "secret-token", Transport: rt, MaxWait: tc.maxWait,
 				Now:   func() time.Time { return now },
 				Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil },
 			})
