@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // Names of the files in a model folder, next to the registry's model.json.
@@ -28,7 +29,8 @@ type Classifier struct {
 	IDF        []float32    `json:"idf"`
 	Labels     []LabelModel `json:"labels"`
 
-	vec *Vectorizer
+	vecOnce sync.Once
+	vec     *Vectorizer
 }
 
 // LabelModel scores one label: sigmoid(weights·x + bias), predicted when the score reaches Threshold.
@@ -50,10 +52,12 @@ type Prediction struct {
 }
 
 func (c *Classifier) vectorizer() *Vectorizer {
-	if c.vec == nil {
-		c.vec = &Vectorizer{Vocabulary: c.Vocabulary, IDF: c.IDF}
-		c.vec.buildIndex()
-	}
+	c.vecOnce.Do(func() {
+		if c.vec == nil {
+			c.vec = &Vectorizer{Vocabulary: c.Vocabulary, IDF: c.IDF}
+			c.vec.buildIndex()
+		}
+	})
 	return c.vec
 }
 
