@@ -89,12 +89,20 @@ func TestTrainShuffledLabelsMissTarget(t *testing.T) {
 	}
 }
 
-// The same data and seed give byte-identical classifiers, whatever the parallelism.
+// The same data and seed give byte-identical classifiers, whatever the parallelism and the
+// order of the input.
 func TestTrainDeterministic(t *testing.T) {
 	issues := generate(t, 4000, 5)
 	var files [][]byte
-	for _, workers := range []int{1, 4, 4} {
-		res, err := Train(issues, TrainOptions{Seed: 9, Workers: workers})
+	// The split is by creation time, so the order of the input does not matter either.
+	shuffled := slices.Clone(issues)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+	for i, workers := range []int{1, 4, 4} {
+		data := issues
+		if i == 2 {
+			data = shuffled
+		}
+		res, err := Train(data, TrainOptions{Seed: 9, Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
