@@ -49,6 +49,13 @@ build: ## Build every binary (static) into bin/.
 	@mkdir -p $(BIN_DIR)
 	$(if $(BINARIES),go build -trimpath -o $(BIN_DIR)/ $(addprefix ./cmd/,$(BINARIES)),@echo "no binaries yet")
 
+.PHONY: labelbot-demo
+labelbot-demo: ## Generate 20,000 demo issues, train the label bot on them, print its figures.
+	@dir=$$(mktemp -d); \
+	go run ./cmd/labelbot generate --n 20000 --seed 1 -o $$dir/issues.jsonl; \
+	go run ./cmd/labelbot train --data $$dir/issues.jsonl --out $$dir/model; \
+	echo "model folder: $$dir/model (open report.html)"
+
 ##@ Testing
 .PHONY: testbin
 testbin: $(KUBEBUILDER_ASSETS)/kube-apiserver ## Build etcd and kube-apiserver for the tests into bin/ (cached).
