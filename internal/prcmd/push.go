@@ -138,7 +138,10 @@ func was(previous string) string {
 func indent(text string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		b.WriteString("    " + line + "\n")
+		if line != "" {
+			b.WriteString("    ")
+		}
+		b.WriteString(line + "\n")
 	}
 	return b.String()
 }
