@@ -17,6 +17,8 @@ const (
 	UpToDate PushStatus = "up-to-date"
 	// NoChanges: the work tree does not differ from the base; there is nothing to propose.
 	NoChanges PushStatus = "no-changes"
+	// WouldPush: a dry run found a change that a real run would push.
+	WouldPush PushStatus = "would-push"
 )
 
 // Identity is the author and committer of the commits made by Push.
@@ -101,10 +103,11 @@ func Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 			return res, nil
 		}
 	}
-	res.Status = Pushed
 	if o.DryRun {
+		res.Status = WouldPush
 		return res, nil
 	}
+	res.Status = Pushed
 	author := o.Author
 	if author.Name == "" || author.Email == "" {
 		author = DefaultIdentity

@@ -40,7 +40,7 @@ func newPushCommand(env Env, redact *gitops.Redactor) *cobra.Command {
 	f.StringVar(&o.authorEmail, "author-email", gitops.DefaultIdentity.Email, "commit author email")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be pushed; commit and push nothing")
 	f.StringVar(&o.resultCommit, "result-commit", "", "file to write the branch's commit to (a Tekton result)")
-	f.StringVar(&o.resultStatus, "result-status", "", "file to write pushed, up-to-date or no-changes to (a Tekton result)")
+	f.StringVar(&o.resultStatus, "result-status", "", "file to write pushed, up-to-date, no-changes or would-push to (a Tekton result)")
 	return cmd
 }
 
@@ -78,7 +78,7 @@ func (o *pushOptions) run(cmd *cobra.Command, env Env, redact *gitops.Redactor) 
 		fmt.Fprintf(out, "no changes: the work tree matches the base revision; nothing to push\n")
 	case res.Status == gitops.UpToDate:
 		fmt.Fprintf(out, "up to date: branch %s of %s already holds this change (%s); nothing pushed\n", o.branch, fork, short(res.Commit))
-	case o.dryRun:
+	case res.Status == gitops.WouldPush:
 		fmt.Fprintf(out, "dry run: would push a commit to branch %s of %s (%s):\n\n%s", o.branch, fork, was(res.Previous), indent(res.Message))
 	default:
 		fmt.Fprintf(out, "pushed %s to branch %s of %s (%s):\n\n%s", short(res.Commit), o.branch, fork, was(res.Previous), indent(res.Message))
@@ -93,10 +93,22 @@ func (o *pushOptions) run(cmd *cobra.Command, env Env, redact *gitops.Redactor) 
 // token, as an extra header read from git's environment configuration: the token appears in
 // no command line, remote URL or log.
 func (o *pushOptions) gitAuth(cmd *cobra.Command, env Env, redact *gitops.Redactor) ([]string, error) {
-	if !strings.HasPrefix(o.fork, "https://") || o.dryRun {
+	if o.dryRun {
 		return nil, nil
 	}
-	host, repo, err := gitops.ParseRepoURL(o.fork)
+	forkURL := o.fork
+	if !strings.ContainsAny(forkURL, "/:") { // a remote name
+		g := &gitops.Git{Dir: o.dir, Redact: redact}
+		u, err := g.Run(cmd.Context(), "remote", "get-url", "--", forkURL)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the URL of remote %q: %w", forkURL, err)
+		}
+		forkURL = u
+	}
+	if !strings.HasPrefix(forkURL, "https://") {
+		return nil, nil
+	}
+	host, repo, err := gitops.ParseRepoURL(forkURL)
 	if err != nil {
 		return nil, nil // not a GitHub URL: git's own credential setup applies
 	}
