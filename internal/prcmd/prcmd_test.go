@@ -1,7 +1,6 @@
 package prcmd
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +47,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			work := r.checkout(t, s.model)
 			tipBefore := r.forkTip(t, branch)
-			writesBefore := writes(gh)
+			writesBefore := gh.Writes()
 			results := t.TempDir()
 			push := run(t, gh, tokenEnv(), append(pushArgs(work, r.fork), "--result-status", filepath.Join(results, "status"),
 				"--result-commit", filepath.Join(results, "commit"))...)
@@ -80,7 +79,7 @@ func TestLifecycle(t *testing.T) {
 			if pr.code != 0 || !strings.HasPrefix(pr.stdout, s.wantPR) {
 				t.Fatalf("pull-request: exit %d, want output starting %q\nstdout: %s\nstderr: %s", pr.code, s.wantPR, pr.stdout, pr.stderr)
 			}
-			if got := writes(gh) - writesBefore; got != s.wantWrites {
+			if got := gh.Writes() - writesBefore; got != s.wantWrites {
 				t.Errorf("GitHub writes = %d, want %d", got, s.wantWrites)
 			}
 			pulls := gh.Pulls()
@@ -101,16 +100,6 @@ func TestLifecycle(t *testing.T) {
 			}
 		})
 	}
-}
-
-func writes(gh *githubtest.Server) int {
-	n := 0
-	for _, r := range gh.Requests() {
-		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
-			n++
-		}
-	}
-	return n
 }
 
 func readFile(t testing.TB, path string) string {

@@ -10,8 +10,7 @@ import (
 )
 
 type pullRequestOptions struct {
-	messageFlags
-	creds                       credentialFlags
+	sharedFlags
 	repo, repoURL               string
 	fork, headOwner, branch     string
 	baseBranch                  string
@@ -23,16 +22,9 @@ type pullRequestOptions struct {
 
 func newPullRequestCommand(env Env, redact *gitops.Redactor) *cobra.Command {
 	o := &pullRequestOptions{}
-	cmd := &cobra.Command{
-		Use:   "pull-request --repo-url URL --fork URL --branch NAME",
-		Short: "Open the pull request of the branch, or update the one already open",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.run(cmd, env, redact)
-		},
-	}
-	o.messageFlags.register(cmd)
-	o.creds.register(cmd)
+	cmd := newCommand("pull-request --repo-url URL --fork URL --branch NAME",
+		"Open the pull request of the branch, or update the one already open",
+		&o.sharedFlags, func(cmd *cobra.Command) error { return o.run(cmd, env, redact) })
 	f := cmd.Flags()
 	f.StringVar(&o.repo, "repo", "", "repository receiving the pull request, owner/name (default: from --repo-url)")
 	f.StringVar(&o.repoURL, "repo-url", "", "clone URL of the repository receiving the pull request")

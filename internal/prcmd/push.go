@@ -11,8 +11,7 @@ import (
 )
 
 type pushOptions struct {
-	messageFlags
-	creds                   credentialFlags
+	sharedFlags
 	fork, branch, template  string
 	authorName, authorEmail string
 	dryRun                  bool
@@ -22,16 +21,9 @@ type pushOptions struct {
 
 func newPushCommand(env Env, redact *gitops.Redactor) *cobra.Command {
 	o := &pushOptions{}
-	cmd := &cobra.Command{
-		Use:   "push --fork URL --branch NAME",
-		Short: "Commit the model change on top of the base and push the branch, only if it changed",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.run(cmd, env, redact)
-		},
-	}
-	o.messageFlags.register(cmd)
-	o.creds.register(cmd)
+	cmd := newCommand("push --fork URL --branch NAME",
+		"Commit the model change on top of the base and push the branch, only if it changed",
+		&o.sharedFlags, func(cmd *cobra.Command) error { return o.run(cmd, env, redact) })
 	f := cmd.Flags()
 	f.StringVar(&o.fork, "fork", "", "fork to push to: a git URL or a remote name (required)")
 	f.StringVar(&o.branch, "branch", "", "branch on the fork that carries the change (required)")

@@ -120,6 +120,25 @@ func (f *messageFlags) lineage() (gitops.Lineage, error) {
 	return l, nil
 }
 
+// sharedFlags are registered on every command.
+type sharedFlags struct {
+	messageFlags
+	creds credentialFlags
+}
+
+// newCommand builds a subcommand with the shared flags; run does the work.
+func newCommand(use, short string, shared *sharedFlags, run func(*cobra.Command) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd) },
+	}
+	shared.messageFlags.register(cmd)
+	shared.creds.register(cmd)
+	return cmd
+}
+
 // template reads a template flag: the text itself, or @file.
 func template(flag, value string) (*gitops.Template, error) {
 	if path, ok := strings.CutPrefix(value, "@"); ok {

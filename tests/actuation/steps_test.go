@@ -1,7 +1,6 @@
 package actuation
 
 import (
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +44,7 @@ func TestUpdateModelPRSteps(t *testing.T) {
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			tipBefore := run(t, r.fork, "for-each-ref", "--format=%(objectname)", "refs/heads/auto-update")
-			writesBefore := writes(gh)
+			writesBefore := gh.Writes()
 			params := map[string]string{
 				"automl-model": s.model, "fork": r.fork, "repo-url": r.origin, "repo-revision": "master",
 				"package-path": lbPath, "marker": "automl-model", "github-repo": "kubeflow/code-intelligence",
@@ -90,7 +89,7 @@ func TestUpdateModelPRSteps(t *testing.T) {
 			if results["pr-url"] != "https://"+githubtest.Host+"/kubeflow/code-intelligence/pull/1" {
 				t.Errorf("pr-url = %q", results["pr-url"])
 			}
-			if got := writes(gh) - writesBefore; got != s.wantWrites {
+			if got := gh.Writes() - writesBefore; got != s.wantWrites {
 				t.Errorf("GitHub writes = %d, want %d", got, s.wantWrites)
 			}
 			if !strings.Contains(results["log"], s.wantPR+" pull request #1") {
@@ -146,16 +145,6 @@ func changedLines(diff string) []string {
 		}
 	}
 	return out
-}
-
-func writes(gh *githubtest.Server) int {
-	n := 0
-	for _, r := range gh.Requests() {
-		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
-			n++
-		}
-	}
-	return n
 }
 
 // tektonTask is a Task read from its YAML.

@@ -114,6 +114,19 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// Writes counts the requests that could change something (POST, PATCH, PUT, DELETE).
+func (s *Server) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			n++
+		}
+	}
+	return n
+}
+
 // Canned GitHub error bodies.
 const (
 	BadCredentials = `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}`
