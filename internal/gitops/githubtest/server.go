@@ -58,6 +58,7 @@ type Server struct {
 	appID    int64
 	instID   int64
 	minted   int
+	git      http.Handler
 	// HeadExists, when set, is asked whether a head (owner, branch) exists before a pull
 	// request is opened; GitHub answers 422 when it does not.
 	HeadExists func(owner, branch string) bool
@@ -114,13 +115,13 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// Writes counts the requests that could change something (POST, PATCH, PUT, DELETE).
+// Writes counts the API requests that could change something (POST, PATCH, PUT, DELETE).
 func (s *Server) Writes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, r := range s.requests {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && strings.HasPrefix(r.Path, "/api/") {
 			n++
 		}
 	}
@@ -149,6 +150,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	auth := s.authenticate(r)
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Auth: auth})
+	if s.git != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.serveGit(w, r)
+		return
+	}
 	for key, f := range s.failures {
 		method, suffix, _ := strings.Cut(key, " ")
 		if r.Method == method && strings.HasSuffix(r.URL.Path, suffix) {

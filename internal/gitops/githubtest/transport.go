@@ -33,7 +33,7 @@ func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
 // ProcessEnv returns the environment that makes a separate process (the built modelsync-pr
 // binary) reach this server through Go's standard mechanisms: GH_HOST names the Enterprise
 // host, HTTPS_PROXY points at a loopback CONNECT proxy that tunnels to the server, and
-// SSL_CERT_FILE trusts the server's certificate.
+// SSL_CERT_FILE (GIT_SSL_CAINFO for git) trusts the server's certificate.
 func (s *Server) ProcessEnv(t testing.TB) []string {
 	t.Helper()
 	dir := t.TempDir()
@@ -45,7 +45,7 @@ func (s *Server) ProcessEnv(t testing.TB) []string {
 	proxy := httptest.NewServer(tunnel(s.TLS.Listener.Addr().String()))
 	t.Cleanup(proxy.Close)
 	return []string{"GH_HOST=" + Host, "HTTPS_PROXY=" + proxy.URL, "https_proxy=" + proxy.URL, "NO_PROXY=", "no_proxy=",
-		"SSL_CERT_FILE=" + certFile}
+		"SSL_CERT_FILE=" + certFile, "GIT_SSL_CAINFO=" + certFile}
 }
 
 // tunnel is a CONNECT proxy that joins every tunnel to addr.
