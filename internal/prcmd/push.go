@@ -61,6 +61,10 @@ func (o *pushOptions) run(cmd *cobra.Command, env Env, redact *gitops.Redactor) 
 		DryRun: o.dryRun,
 	})
 	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "could not read Username") || strings.Contains(msg, "Authentication failed") {
+			return fmt.Errorf("%w (git has no valid credentials for the fork: set GH_TOKEN or GITHUB_TOKEN, or a GitHub App, "+
+				"or use an ssh URL with a deploy key)", err)
+		}
 		return err
 	}
 	out := cmd.OutOrStdout()
