@@ -83,12 +83,6 @@ func Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		res.Status = NoChanges
 		return res, nil
 	}
-	if res.Change, err = describeChange(ctx, g, base, tree, o.modelKey()); err != nil {
-		return nil, err
-	}
-	if res.Message, err = o.Message(res.Change); err != nil {
-		return nil, fmt.Errorf("failed to render the commit message: %w", err)
-	}
 	ref := "refs/heads/" + o.Branch
 	if res.Previous, err = remoteTip(ctx, g, o.Remote, ref); err != nil {
 		return nil, err
@@ -102,6 +96,12 @@ func Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 			res.Status, res.Commit = UpToDate, res.Previous
 			return res, nil
 		}
+	}
+	if res.Change, err = describeChange(ctx, g, base, tree, o.modelKey()); err != nil {
+		return nil, err
+	}
+	if res.Message, err = o.Message(res.Change); err != nil {
+		return nil, fmt.Errorf("failed to render the commit message: %w", err)
 	}
 	if o.DryRun {
 		res.Status = WouldPush
@@ -171,18 +171,19 @@ func ValidateBranch(branch string) error {
 	return nil
 }
 
-// remoteTip returns the commit of ref on remote, fetched locally, or "" when there is none.
+// remoteTip fetches ref from remote and returns its commit, or "" when the remote has no such
+// branch. One fetch does both: there is no window between reading the tip and having it.
 func remoteTip(ctx context.Context, g *Git, remote, ref string) (string, error) {
-	out, err := g.Run(ctx, "ls-remote", "--", remote, ref)
+	branch := strings.TrimPrefix(ref, "refs/heads/")
+	if _, err := g.Run(ctx, "fetch", "--quiet", "--no-tags", "--", remote, ref); err != nil {
+		if strings.Contains(err.Error(), "couldn't find remote ref") {
+			return "", nil
+		}
+		return "", fmt.Errorf("failed to read branch %s of the fork: %w", branch, err)
+	}
+	sha, err := g.Run(ctx, "rev-parse", "--verify", "FETCH_HEAD^{commit}")
 	if err != nil {
-		return "", fmt.Errorf("failed to read branch %s of the fork: %w", strings.TrimPrefix(ref, "refs/heads/"), err)
-	}
-	sha, _, _ := strings.Cut(out, "\t")
-	if sha == "" {
-		return "", nil
-	}
-	if _, err := g.Run(ctx, "fetch", "--quiet", "--no-tags", remote, "+"+ref+":refs/modelsync/fork-tip"); err != nil {
-		return "", fmt.Errorf("failed to fetch branch %s of the fork: %w", strings.TrimPrefix(ref, "refs/heads/"), err)
+		return "", fmt.Errorf("failed to read branch %s of the fork: %w", branch, err)
 	}
 	return sha, nil
 }

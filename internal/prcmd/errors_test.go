@@ -92,7 +92,7 @@ func TestErrors(t *testing.T) {
 			name: "fork does not exist", args: func(work, fork string) []string {
 				return []string{"push", "--dir", work, "--fork", fork + "-missing", "--branch", branch}
 			},
-			wantCode: 1, want: []string{"failed to read branch auto-update of the fork", "git ls-remote"},
+			wantCode: 1, want: []string{"failed to read branch auto-update of the fork", "git fetch"},
 		},
 		{
 			name: "unknown flag", args: func(work, _ string) []string { return []string{"push", "--dir", work, "--frok", "x"} },

@@ -42,7 +42,7 @@ func TestPushOverHTTPS(t *testing.T) {
 		want     string
 	}{
 		{name: "no token", env: map[string]string{"GH_HOST": githubtest.Host}, fork: forkURL, wantCode: 1,
-			want: "failed to read branch auto-update of the fork: git ls-remote: fatal: could not read Username for 'https://ghe.example.com': terminal prompts disabled (git has no valid credentials for the fork: set GH_TOKEN"},
+			want: "failed to read branch auto-update of the fork: git fetch: fatal: could not read Username for 'https://ghe.example.com': terminal prompts disabled (git has no valid credentials for the fork: set GH_TOKEN"},
 		{name: "token, fork by URL", env: tokenEnv(), fork: forkURL, want: "pushed "},
 		{name: "token, fork by remote name", env: tokenEnv(), fork: "fork", want: "up to date: "},
 	}
