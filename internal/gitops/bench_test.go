@@ -9,35 +9,42 @@ import (
 	"testing"
 )
 
-// BenchmarkPush measures a rerun of the push step with an unchanged model (the steady state
-// of a deployer whose pull request is not merged yet) against the baseline of the original
-// pipeline, which committed and force-pushed a new commit on every run.
-func BenchmarkPush(b *testing.B) {
-	ctx := context.Background()
-	dir := b.TempDir()
-	sh := func(dir string, args ...string) string {
+// newRepos makes a work tree (one commit, a ConfigMap naming model "old", then edited to name
+// "new") and a bare fork of it; sh runs git.
+func newRepos(tb testing.TB) (work, fork string, sh func(dir string, args ...string) string) {
+	dir := tb.TempDir()
+	sh = func(dir string, args ...string) string {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com",
 			"GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
+			tb.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 		return string(out)
 	}
-	work, fork := filepath.Join(dir, "work"), filepath.Join(dir, "fork.git")
+	work, fork = filepath.Join(dir, "work"), filepath.Join(dir, "fork.git")
 	sh(dir, "init", "--quiet", "--initial-branch=master", work)
 	cm := filepath.Join(work, "configmap.yaml")
 	if err := os.WriteFile(cm, []byte("data:\n  automl-model: old\n"), 0o644); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	sh(work, "add", ".")
 	sh(work, "commit", "--quiet", "-m", "base")
 	sh(dir, "clone", "--quiet", "--bare", work, fork)
 	if err := os.WriteFile(cm, []byte("data:\n  automl-model: new\n"), 0o644); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	return work, fork, sh
+}
+
+// BenchmarkPush measures a rerun of the push step with an unchanged model (the steady state
+// of a deployer whose pull request is not merged yet) against the baseline of the original
+// pipeline, which committed and force-pushed a new commit on every run.
+func BenchmarkPush(b *testing.B) {
+	ctx := context.Background()
+	work, fork, sh := newRepos(b)
 	g := &Git{Dir: work, Env: []string{"GIT_CONFIG_GLOBAL=/dev/null"}}
 	opts := PushOptions{Git: g, Remote: fork, Branch: "auto-update",
 		Message: func(c Change) (string, error) { return "Update " + c.NewModel, nil }}
