@@ -122,6 +122,9 @@ func Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	}
 	lease := "--force-with-lease=" + ref + ":" + res.Previous
 	if _, err := g.Run(ctx, "push", "--quiet", "--no-verify", lease, o.Remote, commit+":"+ref); err != nil {
+		if strings.Contains(err.Error(), "stale info") {
+			return nil, fmt.Errorf("failed to push branch %s: it changed on the fork while this run worked; run again: %w", o.Branch, err)
+		}
 		return nil, fmt.Errorf("failed to push branch %s: %w", o.Branch, err)
 	}
 	res.Commit = commit
