@@ -36,10 +36,14 @@ func TestUpdateModelPRSteps(t *testing.T) {
 	steps := []struct {
 		name, model, wantStatus, wantPR string
 		wantWrites                      int
+		hydrate                         string
 	}{
-		{"first model", "issue-labels-20261128", "pushed", "created", 1},
-		{"same model again", "issue-labels-20261128", "up-to-date", "unchanged", 0},
-		{"newer model", "issue-labels-20261205", "pushed", "updated", 1},
+		{"first model", "issue-labels-20261128", "pushed", "created", 1, "false"},
+		{"same model again", "issue-labels-20261128", "up-to-date", "unchanged", 0, "false"},
+		{"newer model", "issue-labels-20261205", "pushed", "updated", 1, "false"},
+		// kpt fn render runs the package's own pipeline (set-automl-model, from the Kptfile
+		// setter the eval step changed): the proposal stays the same.
+		{"newer model again, hydrated", "issue-labels-20261205", "up-to-date", "unchanged", 0, "true"},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -49,6 +53,7 @@ func TestUpdateModelPRSteps(t *testing.T) {
 				"automl-model": s.model, "fork": r.fork, "repo-url": r.origin, "repo-revision": "master",
 				"package-path": lbPath, "marker": "automl-model", "github-repo": "kubeflow/code-intelligence",
 				"head-owner": "bot", "github-host": githubtest.Host, "run": "label-bot-prod/label-bot-deployer-7",
+				"hydrate": s.hydrate,
 			}
 			results := task.run(t, params, bins, gh.ProcessEnv(t), map[string]string{"token": ghToken})
 			if results["push-status"] != s.wantStatus {
