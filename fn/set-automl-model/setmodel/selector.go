@@ -108,7 +108,9 @@ func checkToken(v string) error {
 	return nil
 }
 
-func badRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }
+func badRune(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar
+}
 
 func validDataKey(k string) bool {
 	if len(k) > 253 {
