@@ -26,12 +26,12 @@ type Resource struct {
 	Index int
 }
 
-// String returns Kind/namespace/name, or Kind/name for a resource without a namespace, or the file
-// for a document without a kind.
+// String returns Kind/namespace/name, or Kind/name for a resource without a namespace, or the kind
+// and file of a document without a name (a kustomization.yaml).
 func (r Resource) String() string {
 	switch {
-	case r.Kind == "" && r.File != "":
-		return r.File
+	case (r.Kind == "" || r.Name == "") && r.File != "":
+		return r.Kind + " in " + r.File
 	case r.Namespace == "":
 		return r.Kind + "/" + r.Name
 	default:

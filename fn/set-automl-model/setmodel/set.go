@@ -59,13 +59,18 @@ func plainIsString(value string) bool {
 	return probe.ShortTag() == yaml.NodeTagString
 }
 
-// Summary returns a one-line message for a change, as reported by the KRM function.
+// Summary returns a one-line message for a change, without the resource and field (the KRM
+// function reports them beside it): "set to <model> (was <old>)" or "already at <model>".
 func (c Change) Summary() string {
-	where := fmt.Sprintf("%s %s", c.Resource, c.Field)
 	if !c.Changed {
-		return fmt.Sprintf("%s already at %s", where, c.Value)
+		return "already at " + c.Value
 	}
-	return fmt.Sprintf("%s set to %s (was %s)", where, c.Value, orNone(c.Old))
+	return fmt.Sprintf("set to %s (was %s)", c.Value, orNone(c.Old))
+}
+
+// String describes a change with its resource and field.
+func (c Change) String() string {
+	return fmt.Sprintf("%s %s %s", c.Resource, c.Field, c.Summary())
 }
 
 func orNone(s string) string {

@@ -129,7 +129,7 @@ func TestSet(t *testing.T) {
 			if tt.summary != nil {
 				var got []string
 				for _, c := range changes {
-					got = append(got, c.Summary())
+					got = append(got, c.String())
 				}
 				if strings.Join(got, "\n") != strings.Join(tt.summary, "\n") {
 					t.Errorf("summaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.summary, "\n"))
