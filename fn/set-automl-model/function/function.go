@@ -4,13 +4,11 @@ package function
 
 import (
 	"fmt"
-	"slices"
-	"sort"
-	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/modelsync/modelsync/fn/internal/fnconfig"
 	"github.com/modelsync/modelsync/fn/set-automl-model/setmodel"
 )
 
@@ -28,13 +26,6 @@ type SetAutomlModel struct {
 }
 
 var _ fn.Runner = &SetAutomlModel{}
-
-// Fields accepted at the top of a SetAutomlModel, in its selector, and in ConfigMap data.
-var (
-	typedFields     = []string{"apiVersion", "kind", "metadata", "model", "selector"}
-	selectorFields  = []string{"key", "marker", "name", "namespace"}
-	configMapFields = []string{"key", "marker", "model", "name", "namespace"}
-)
 
 // Run sets the model in the items. On any error it adds an error result, leaves every item as it
 // was, and returns false.
@@ -64,7 +55,7 @@ func (s *SetAutomlModel) Run(_ *fn.Context, config *fn.KubeObject, items fn.Kube
 // load completes the config from ConfigMap data and rejects unknown fields.
 func (s *SetAutomlModel) load(config *fn.KubeObject) error {
 	if s.Data != nil {
-		if err := unknownFields("data", keys(s.Data), configMapFields); err != nil {
+		if err := fnconfig.CheckKeys(s.Data, "data", "key", "marker", "model", "name", "namespace"); err != nil {
 			return err
 		}
 		s.Model = s.Data["model"]
@@ -74,19 +65,11 @@ func (s *SetAutomlModel) load(config *fn.KubeObject) error {
 	if config == nil || config.IsEmpty() || config.GetKind() == "ConfigMap" {
 		return nil // no config: Set reports the missing model
 	}
-	top, err := topFields(config)
-	if err != nil {
-		return err
-	}
-	if err := unknownFields("", top, typedFields); err != nil {
+	if err := fnconfig.CheckFields(&config.SubObject, "", "apiVersion", "kind", "metadata", "model", "selector"); err != nil {
 		return err
 	}
 	if sel, found, _ := config.NestedSubObject("selector"); found {
-		sub, err := topFieldsOf(&sel)
-		if err != nil {
-			return fmt.Errorf("selector: %w", err)
-		}
-		return unknownFields("selector", sub, selectorFields)
+		return fnconfig.CheckFields(&sel, "selector", "key", "marker", "name", "namespace")
 	}
 	return nil
 }
@@ -108,35 +91,3 @@ func fileOf(r setmodel.Resource) *fn.File {
 	return &fn.File{Path: r.File, Index: r.Index}
 }
 
-func topFields(o *fn.KubeObject) ([]string, error) { return topFieldsOf(&o.SubObject) }
-
-func topFieldsOf(o *fn.SubObject) ([]string, error) {
-	var m map[string]any
-	if err := o.As(&m); err != nil {
-		return nil, fmt.Errorf("must be an object: %w", err)
-	}
-	return keys(m), nil
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// unknownFields returns an error naming the first field not in accepted.
-func unknownFields(prefix string, got, accepted []string) error {
-	for _, k := range got {
-		if !slices.Contains(accepted, k) {
-			name := k
-			if prefix != "" {
-				name = prefix + "." + k
-			}
-			return fmt.Errorf("%s: unknown field (accepted: %s)", name, strings.Join(accepted, ", "))
-		}
-	}
-	return nil
-}
