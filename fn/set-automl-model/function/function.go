@@ -90,4 +90,3 @@ func fileOf(r setmodel.Resource) *fn.File {
 	}
 	return &fn.File{Path: r.File, Index: r.Index}
 }
-
