@@ -20,3 +20,8 @@ func TestExamplesContainer(t *testing.T) {
 	f.BuildImage(t)
 	kpttest.RunExamples(t, f, "examples", true)
 }
+
+// TestNoTektonTypes keeps the binary small: it works on KubeObjects, not on the Tekton API types.
+func TestNoTektonTypes(t *testing.T) {
+	kpttest.AssertNoDependency(t, pkg, "github.com/tektoncd/", "knative.dev/")
+}
