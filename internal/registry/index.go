@@ -1,0 +1,158 @@
+package registry
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+)
+
+// IndexPrefix holds one small object per published model whose key sorts newest first:
+// index/created/<MaxInt64 - created ns, 19 digits>-<hex of the id>. Listing its first page
+// gives the newest model without reading every manifest. The entry is written after the
+// manifest, so an entry always points at a complete model unless the model was deleted by
+// hand; such dangling entries are skipped and removed by Reindex.
+const IndexPrefix = "index/created/"
+
+// indexPage is how many index entries Newest reads per page while skipping dangling ones.
+const indexPage = 8
+
+type indexEntry struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+}
+
+// IndexKey is the index key of a model created at created.
+func IndexKey(id string, created time.Time) string {
+	ns := created.UnixNano()
+	if ns < 0 {
+		ns = 0
+	}
+	return fmt.Sprintf("%s%019d-%s", IndexPrefix, math.MaxInt64-ns, hex.EncodeToString([]byte(id)))
+}
+
+// parseIndexKey returns the id and created time encoded in an index key.
+func parseIndexKey(key string) (string, time.Time, error) {
+	rest, ok := strings.CutPrefix(key, IndexPrefix)
+	inv, hexID, ok2 := strings.Cut(rest, "-")
+	if !ok || !ok2 {
+		return "", time.Time{}, fmt.Errorf("index key %q is malformed", key)
+	}
+	n, err := strconv.ParseInt(inv, 10, 64)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("index key %q has a malformed time: %w", key, err)
+	}
+	raw, err := hex.DecodeString(hexID)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("index key %q has a malformed id: %w", key, err)
+	}
+	id := string(raw)
+	if err := ValidateID(id); err != nil {
+		return "", time.Time{}, fmt.Errorf("index key %q: %w", key, err)
+	}
+	return id, time.Unix(0, math.MaxInt64-n).UTC(), nil
+}
+
+func (r *Registry) writeIndexEntry(ctx context.Context, m *Model) error {
+	data, err := json.Marshal(indexEntry{ID: m.ID, Created: m.Created})
+	if err != nil {
+		return err
+	}
+	return r.writeAll(ctx, IndexKey(m.ID, m.Created), data, "application/json")
+}
+
+// Newest returns the newest published model by created time, or nil when there is none.
+// It reads the first index entries and the manifest they point at; when the index holds no
+// entry that points at a manifest it falls back to listing every manifest.
+func (r *Registry) Newest(ctx context.Context) (*Model, error) {
+	m, err := r.NewestByIndex(ctx)
+	if err != nil || m != nil {
+		return m, err
+	}
+	return r.NewestByListing(ctx)
+}
+
+// NewestByIndex returns the newest model the index knows of, or nil when the index holds no
+// entry pointing at a published model. Dangling entries are skipped.
+func (r *Registry) NewestByIndex(ctx context.Context) (*Model, error) {
+	token := blob.FirstPageToken
+	for {
+		objs, next, err := r.bucket.ListPage(ctx, token, indexPage, &blob.ListOptions{Prefix: IndexPrefix})
+		if err != nil {
+			return nil, fmt.Errorf("failed to list the model index: %w", err)
+		}
+		for _, obj := range objs {
+			id, _, err := parseIndexKey(obj.Key)
+			if err != nil {
+				continue // not ours; Reindex reports it
+			}
+			m, err := r.Get(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		}
+		if len(next) == 0 {
+			return nil, nil
+		}
+		token = next
+	}
+}
+
+// ReindexResult counts what Reindex changed.
+type ReindexResult struct {
+	Models  int // published models found by listing
+	Added   int // index entries written
+	Removed int // dangling or malformed index entries deleted
+}
+
+// Reindex rebuilds the index from the listing of manifests: it writes the entries that are
+// missing (a publish interrupted after its manifest) and deletes the entries that point at
+// no model or at a different created time.
+func (r *Registry) Reindex(ctx context.Context) (ReindexResult, error) {
+	var res ReindexResult
+	models, err := r.List(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Models = len(models)
+	want := make(map[string]*Model, len(models))
+	for _, m := range models {
+		want[IndexKey(m.ID, m.Created)] = m
+	}
+	it := r.bucket.List(&blob.ListOptions{Prefix: IndexPrefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err != nil {
+			if isEOF(err) {
+				break
+			}
+			return res, fmt.Errorf("failed to list the model index: %w", err)
+		}
+		if _, ok := want[obj.Key]; ok {
+			delete(want, obj.Key)
+			continue
+		}
+		if err := r.bucket.Delete(ctx, obj.Key); err != nil {
+			return res, fmt.Errorf("failed to delete index entry %s: %w", obj.Key, err)
+		}
+		res.Removed++
+	}
+	for _, m := range want {
+		if err := r.writeIndexEntry(ctx, m); err != nil {
+			return res, fmt.Errorf("failed to index model %s: %w", m.ID, err)
+		}
+		res.Added++
+	}
+	return res, nil
+}
