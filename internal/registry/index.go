@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
 )
 
 // IndexPrefix holds one small object per published model whose key sorts newest first:
@@ -20,6 +21,11 @@ import (
 // manifest, so an entry always points at a complete model unless the model was deleted by
 // hand; such dangling entries are skipped and removed by Reindex.
 const IndexPrefix = "index/created/"
+
+// PointerKey is the newest-model pointer: {"id","created"} of the newest model, rewritten
+// by Publish after the index entry when the new model is newer. Reading it is the O(1) fast
+// path of Newest; the index entries and the listing repair it (SyncPointer, Reindex).
+const PointerKey = "index/newest.json"
 
 // indexPage is how many index entries Newest reads per page while skipping dangling ones.
 const indexPage = 8
@@ -68,15 +74,86 @@ func (r *Registry) writeIndexEntry(ctx context.Context, m *Model) error {
 	return r.writeAll(ctx, IndexKey(m.ID, m.Created), data, "application/json")
 }
 
+// updatePointer points PointerKey at m unless it already names a model at least as new.
+// Two concurrent publishes may leave the older one in the pointer; SyncPointer repairs it.
+func (r *Registry) updatePointer(ctx context.Context, m *Model) error {
+	cur, err := r.readPointer(ctx)
+	if err != nil {
+		return err
+	}
+	if cur != nil && (cur.Created.After(m.Created) || (cur.Created.Equal(m.Created) && cur.ID < m.ID)) {
+		return nil
+	}
+	return r.writePointer(ctx, m)
+}
+
+func (r *Registry) writePointer(ctx context.Context, m *Model) error {
+	data, err := json.Marshal(indexEntry{ID: m.ID, Created: m.Created})
+	if err != nil {
+		return err
+	}
+	return r.writeAll(ctx, PointerKey, data, "application/json")
+}
+
+// readPointer returns the pointer, nil when there is none.
+func (r *Registry) readPointer(ctx context.Context) (*indexEntry, error) {
+	data, err := r.bucket.ReadAll(ctx, PointerKey)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the newest-model pointer: %w", err)
+	}
+	var e indexEntry
+	if err := json.Unmarshal(data, &e); err != nil || ValidateID(e.ID) != nil {
+		return nil, nil // a corrupt pointer is repaired like a missing one
+	}
+	return &e, nil
+}
+
 // Newest returns the newest published model by created time, or nil when there is none.
-// It reads the first index entries and the manifest they point at; when the index holds no
-// entry that points at a manifest it falls back to listing every manifest.
+// Fast path: the pointer and the manifest it names (two reads). When the pointer is missing
+// or names no published model it falls back to the index entries, then to the listing.
 func (r *Registry) Newest(ctx context.Context) (*Model, error) {
+	p, err := r.readPointer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		m, err := r.Get(ctx, p.ID)
+		if err == nil {
+			return m, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
 	m, err := r.NewestByIndex(ctx)
 	if err != nil || m != nil {
 		return m, err
 	}
 	return r.NewestByListing(ctx)
+}
+
+// SyncPointer points the pointer at the newest model of the index entries when it names
+// another one (a publish interrupted after its entry, or two racing publishes). It returns
+// whether it changed the pointer. The lambda server runs it periodically.
+func (r *Registry) SyncPointer(ctx context.Context) (bool, error) {
+	m, err := r.NewestByIndex(ctx)
+	if err != nil || m == nil {
+		return false, err
+	}
+	p, err := r.readPointer(ctx)
+	if err != nil {
+		return false, err
+	}
+	if p != nil && p.ID == m.ID && p.Created.Equal(m.Created) {
+		return false, nil
+	}
+	if err := r.writePointer(ctx, m); err != nil {
+		return false, fmt.Errorf("failed to write the newest-model pointer: %w", err)
+	}
+	return true, nil
 }
 
 // NewestByIndex returns the newest model the index knows of, or nil when the index holds no
@@ -117,8 +194,8 @@ type ReindexResult struct {
 }
 
 // Reindex rebuilds the index from the listing of manifests: it writes the entries that are
-// missing (a publish interrupted after its manifest) and deletes the entries that point at
-// no model or at a different created time.
+// missing (a publish interrupted after its manifest), deletes the entries that point at no
+// model or at a different created time, and rewrites the pointer.
 func (r *Registry) Reindex(ctx context.Context) (ReindexResult, error) {
 	var res ReindexResult
 	models, err := r.List(ctx)
@@ -153,6 +230,15 @@ func (r *Registry) Reindex(ctx context.Context) (ReindexResult, error) {
 			return res, fmt.Errorf("failed to index model %s: %w", m.ID, err)
 		}
 		res.Added++
+	}
+	if len(models) == 0 {
+		if err := r.bucket.Delete(ctx, PointerKey); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return res, fmt.Errorf("failed to delete the newest-model pointer: %w", err)
+		}
+		return res, nil
+	}
+	if err := r.writePointer(ctx, models[0]); err != nil {
+		return res, fmt.Errorf("failed to write the newest-model pointer: %w", err)
 	}
 	return res, nil
 }

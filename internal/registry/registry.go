@@ -81,7 +81,7 @@ type PublishOptions struct {
 }
 
 // Publish uploads a model: every artifact first, then models/<id>/model.json, then its
-// index entry. A failure before the manifest is written leaves no visible model; the
+// index entry, then the newest-model pointer. A failure before the manifest is written leaves no visible model; the
 // listing (see Reindex) repairs a missing index entry. m.Files is set from the artifacts
 // and m.Published to the current time.
 func (r *Registry) Publish(ctx context.Context, m *Model, artifacts []Artifact, opts PublishOptions) error {
@@ -129,6 +129,9 @@ func (r *Registry) Publish(ctx context.Context, m *Model, artifacts []Artifact, 
 	}
 	if err := r.writeIndexEntry(ctx, m); err != nil {
 		return fmt.Errorf("failed to index model %s (it is published; run reindex): %w", m.ID, err)
+	}
+	if err := r.updatePointer(ctx, m); err != nil {
+		return fmt.Errorf("failed to update the newest-model pointer for %s (it is published; run reindex): %w", m.ID, err)
 	}
 	return nil
 }

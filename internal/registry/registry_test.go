@@ -194,6 +194,9 @@ func TestReindex(t *testing.T) {
 	if err := r.Bucket().Delete(ctx, IndexKey("c", t0.Add(2*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
+	if err := r.writePointer(ctx, &Model{ID: "b", Created: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	if got := newestID(t, r.Newest); got != "b" {
 		t.Fatalf("Newest before reindex = %q, want the stale answer b", got)
 	}
@@ -224,6 +227,40 @@ func TestNewestFallsBackToListing(t *testing.T) {
 	}
 	if got := newestID(t, r.Newest); got != "b" {
 		t.Errorf("Newest = %q, want b from the listing", got)
+	}
+}
+
+func TestPointer(t *testing.T) {
+	r, _ := openTemp(t)
+	ctx := context.Background()
+	publish(t, r, "new", t0.Add(time.Hour))
+	publish(t, r, "old", t0) // published later, created earlier: the pointer stays
+	if got := newestID(t, r.Newest); got != "new" {
+		t.Fatalf("Newest = %q, want new", got)
+	}
+	// Two racing publishes left the older model in the pointer.
+	if err := r.writePointer(ctx, &Model{ID: "old", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if got := newestID(t, r.Newest); got != "old" {
+		t.Fatalf("Newest with a stale pointer = %q; the fast path should trust it", got)
+	}
+	changed, err := r.SyncPointer(ctx)
+	if err != nil || !changed {
+		t.Fatalf("SyncPointer = %v, %v; want a change", changed, err)
+	}
+	if got := newestID(t, r.Newest); got != "new" {
+		t.Errorf("Newest after SyncPointer = %q, want new", got)
+	}
+	if changed, err := r.SyncPointer(ctx); err != nil || changed {
+		t.Errorf("second SyncPointer = %v, %v; want no change", changed, err)
+	}
+	// A corrupt pointer is ignored.
+	if err := r.Bucket().WriteAll(ctx, PointerKey, []byte("{"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := newestID(t, r.Newest); got != "new" {
+		t.Errorf("Newest with a corrupt pointer = %q, want new", got)
 	}
 }
 
