@@ -1,0 +1,22 @@
+package main_test
+
+import (
+	"testing"
+
+	"github.com/modelsync/modelsync/internal/kpttest"
+)
+
+const pkg = "github.com/modelsync/modelsync/fn/render-pipelinerun"
+
+// TestExamples runs every package under examples/ through kpt with the exec binary, twice.
+func TestExamples(t *testing.T) {
+	f := kpttest.Build(t, pkg, "render-pipelinerun")
+	kpttest.RunExamples(t, f, "examples", false)
+}
+
+// TestExamplesContainer runs the same examples with the FROM scratch image.
+func TestExamplesContainer(t *testing.T) {
+	f := kpttest.Build(t, pkg, "render-pipelinerun")
+	f.BuildImage(t)
+	kpttest.RunExamples(t, f, "examples", true)
+}
