@@ -13,6 +13,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/modelsync/modelsync/fn/set-automl-model/setmodel"
 )
 
 // Route kinds.
@@ -27,7 +29,6 @@ const (
 	DefaultRetrainInterval = 24 * time.Hour
 	DefaultTrainingTimeout = 6 * time.Hour
 	DefaultRepairPeriod    = 5 * time.Minute
-	DefaultKey             = "automl-model"
 )
 
 // Config is the server configuration: the repos to keep fresh and the routes to serve. It
@@ -86,16 +87,9 @@ type DeployerConfig struct {
 	Repo string `json:"repo"`
 	// Path is the package inside the checkout that holds the ConfigMap (default: the root).
 	Path string `json:"path,omitempty"`
-	// Selector picks the ConfigMap and key, as set-automl-model does.
-	Selector Selector `json:"selector,omitempty"`
-}
-
-// Selector picks the ConfigMap value that names the deployed model.
-type Selector struct {
-	// Name of the ConfigMap (default: any ConfigMap that has the key).
-	Name string `json:"name,omitempty"`
-	// Key in its data (default automl-model).
-	Key string `json:"key,omitempty"`
+	// Selector picks the value that names the deployed model with the selection logic of
+	// the set-automl-model function (ConfigMap name/namespace/key, or a marker comment).
+	Selector setmodel.Selector `json:"selector,omitempty"`
 }
 
 // LoadConfig reads a YAML config file; unknown fields are errors.
@@ -146,9 +140,6 @@ func (c *Config) Default() {
 			if t.TrainingTimeout == nil {
 				t.TrainingTimeout = dur(DefaultTrainingTimeout)
 			}
-		}
-		if d := rt.Deployer; d != nil && d.Selector.Key == "" {
-			d.Selector.Key = DefaultKey
 		}
 	}
 }
@@ -208,6 +199,10 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s.deployer.repo %q is not one of repos[].name", f, rt.Deployer.Repo))
 			case strings.HasPrefix(rt.Deployer.Path, "/") || strings.Contains(rt.Deployer.Path, ".."):
 				errs = append(errs, fmt.Errorf("%s.deployer.path %q must be relative to the checkout", f, rt.Deployer.Path))
+			default:
+				if err := rt.Deployer.Selector.Validate(); err != nil {
+					errs = append(errs, fmt.Errorf("%s.deployer.%w", f, err))
+				}
 			}
 		default:
 			errs = append(errs, fmt.Errorf("%s.kind %q is not one of %s, %s", f, rt.Kind, KindTrainer, KindDeployer))

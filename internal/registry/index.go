@@ -95,9 +95,19 @@ func (r *Registry) writePointer(ctx context.Context, m *Model) error {
 	return r.writeAll(ctx, PointerKey, data, "application/json")
 }
 
-// readPointer returns the pointer, nil when there is none.
+// readPointer returns the pointer, nil when there is none. A read that races with a write
+// of the pointer can fail on some drivers (fileblob writes its attribute sidecar in place),
+// so a failed read is retried a few times.
 func (r *Registry) readPointer(ctx context.Context) (*indexEntry, error) {
-	data, err := r.bucket.ReadAll(ctx, PointerKey)
+	var data []byte
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		data, err = r.bucket.ReadAll(ctx, PointerKey)
+		if err == nil || gcerrors.Code(err) == gcerrors.NotFound || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil, nil
 	}
@@ -132,7 +142,16 @@ func (r *Registry) Newest(ctx context.Context) (*Model, error) {
 	if err != nil || m != nil {
 		return m, err
 	}
-	return r.NewestByListing(ctx)
+	m, err = r.NewestByListing(ctx)
+	if err != nil || m != nil {
+		return m, err
+	}
+	// Nothing found: make sure the bucket is there, so that a deleted or unreachable
+	// bucket is an error rather than an empty registry.
+	if ok, err := r.bucket.IsAccessible(ctx); err != nil || !ok {
+		return nil, fmt.Errorf("failed to read registry %s: the bucket is not accessible (%v)", r.url, err)
+	}
+	return nil, nil
 }
 
 // SyncPointer points the pointer at the newest model of the index entries when it names

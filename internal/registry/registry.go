@@ -37,8 +37,18 @@ type Registry struct {
 // Open opens the registry at a bucket URL: file:///path, gs://bucket, s3://bucket
 // (with the query parameters of gocloud.dev/blob), or a plain local path (see LocalURL).
 // A URL with a prefix (e.g. gs://bucket?prefix=team/) keeps the registry under it.
+// A local directory must exist.
 func Open(ctx context.Context, location string) (*Registry, error) {
-	url, err := LocalURL(location)
+	return open(ctx, location, false)
+}
+
+// Create is Open, except that a local path that does not exist yet is created.
+func Create(ctx context.Context, location string) (*Registry, error) {
+	return open(ctx, location, true)
+}
+
+func open(ctx context.Context, location string, create bool) (*Registry, error) {
+	url, err := LocalURL(location, create)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open registry: %w", err)
 	}
@@ -274,8 +284,8 @@ func (r *Registry) NewestByListing(ctx context.Context) (*Model, error) {
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
 // LocalURL turns a registry location into a bucket URL: a URL with a scheme is returned
-// unchanged; a plain path becomes file://<absolute path>?create_dir=true.
-func LocalURL(location string) (string, error) {
+// unchanged; a plain path becomes file://<absolute path>, with ?create_dir=true if create.
+func LocalURL(location string, create bool) (string, error) {
 	if strings.Contains(location, "://") {
 		return location, nil
 	}
@@ -286,5 +296,9 @@ func LocalURL(location string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("failed to resolve registry path %s: %w", location, err)
 	}
-	return "file://" + filepath.ToSlash(abs) + "?create_dir=true", nil
+	u := "file://" + filepath.ToSlash(abs)
+	if create {
+		u += "?create_dir=true"
+	}
+	return u, nil
 }
