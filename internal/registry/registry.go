@@ -134,7 +134,14 @@ func (r *Registry) Publish(ctx context.Context, m *Model, artifacts []Artifact, 
 	if err != nil {
 		return fmt.Errorf("failed to encode manifest of model %s: %w", m.ID, err)
 	}
-	if err := r.writeAll(ctx, ManifestKey(m.ID), append(data, '\n'), "application/json"); err != nil {
+	// Without Replace the manifest is written only if absent, so of two racing publishes
+	// of one id exactly one wins.
+	err = r.bucket.WriteAll(ctx, ManifestKey(m.ID), append(data, '\n'),
+		&blob.WriterOptions{ContentType: "application/json", IfNotExist: !opts.Replace})
+	if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+		return fmt.Errorf("failed to publish model %s: it already exists (replace it explicitly)", m.ID)
+	}
+	if err != nil {
 		return fmt.Errorf("failed to write manifest of model %s: %w", m.ID, err)
 	}
 	if err := r.writeIndexEntry(ctx, m); err != nil {
