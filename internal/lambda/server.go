@@ -41,8 +41,6 @@ type Server struct {
 	checkouts  []Checkout
 	registries map[string]*lazyRegistry
 	ready      atomic.Bool
-	pendingMu  sync.Mutex
-	pending    []string
 }
 
 // NewServer builds the server of a validated, defaulted config. Nothing is read yet: Run
@@ -136,18 +134,14 @@ func (s *Server) handler(route string, check Check) http.Handler {
 	})
 }
 
-func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
-	if s.ready.Load() {
-		_, _ = w.Write([]byte("ok\n"))
-		return
+func (s *Server) serveReady(w http.ResponseWriter, req *http.Request) {
+	if !s.ready.Load() {
+		if pending := s.checkReady(req.Context()); len(pending) > 0 {
+			http.Error(w, "not ready:\n"+strings.Join(pending, "\n"), http.StatusServiceUnavailable)
+			return
+		}
 	}
-	s.pendingMu.Lock()
-	pending := strings.Join(s.pending, "\n")
-	s.pendingMu.Unlock()
-	if pending == "" {
-		pending = "starting"
-	}
-	http.Error(w, "not ready:\n"+pending, http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte("ok\n"))
 }
 
 // Run syncs the repos and reads the registries until each succeeded once (then the server
@@ -164,44 +158,42 @@ func (s *Server) Run(ctx context.Context) {
 			wg.Go(func() { s.repairLoop(ctx, r, p) })
 		}
 	}
-	s.warmUp(ctx)
-	wg.Wait()
-}
-
-// warmUp retries the start-up reads until all succeed.
-func (s *Server) warmUp(ctx context.Context) {
-	for {
-		var pending []string
-		for _, c := range s.checkouts {
-			if _, release, err := c.Acquire(); err != nil {
-				if c.Period() == 0 {
-					s.recordSync(c, err)
-				}
-				pending = append(pending, err.Error())
-			} else {
-				release()
-			}
-		}
-		for _, r := range s.sortedRegistries() {
-			if err := r.probe(ctx); err != nil {
-				pending = append(pending, err.Error())
-			}
-		}
-		s.pendingMu.Lock()
-		s.pending = pending
-		s.pendingMu.Unlock()
-		if len(pending) == 0 {
-			s.ready.Store(true)
-			s.metrics.ready.Set(1)
-			s.log.Info("ready")
-			return
-		}
+	for len(s.checkReady(ctx)) > 0 {
 		select {
 		case <-ctx.Done():
+			wg.Wait()
 			return
 		case <-time.After(s.opts.RetryPeriod):
 		}
 	}
+	wg.Wait()
+}
+
+// checkReady reads every checkout and registry and returns what is not readable yet; when
+// everything is, the server becomes ready for good.
+func (s *Server) checkReady(ctx context.Context) []string {
+	if s.ready.Load() {
+		return nil
+	}
+	var pending []string
+	for _, c := range s.checkouts {
+		_, release, err := c.Acquire()
+		if err != nil {
+			pending = append(pending, err.Error())
+			continue
+		}
+		release()
+	}
+	for _, r := range s.sortedRegistries() {
+		if err := r.probe(ctx); err != nil {
+			pending = append(pending, err.Error())
+		}
+	}
+	if len(pending) == 0 && s.ready.CompareAndSwap(false, true) {
+		s.metrics.ready.Set(1)
+		s.log.Info("ready")
+	}
+	return pending
 }
 
 func (s *Server) syncLoop(ctx context.Context, c Checkout) {

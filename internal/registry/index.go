@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -148,10 +149,26 @@ func (r *Registry) Newest(ctx context.Context) (*Model, error) {
 	}
 	// Nothing found: make sure the bucket is there, so that a deleted or unreachable
 	// bucket is an error rather than an empty registry.
-	if ok, err := r.bucket.IsAccessible(ctx); err != nil || !ok {
-		return nil, fmt.Errorf("failed to read registry %s: the bucket is not accessible (%v)", r.url, err)
+	if err := r.checkAccessible(ctx); err != nil {
+		return nil, err
 	}
 	return nil, nil
+}
+
+// checkAccessible fails when the bucket itself is missing. fileblob lists a missing
+// directory as empty, so for it the directory is checked (its As gives the os.FileInfo).
+func (r *Registry) checkAccessible(ctx context.Context) error {
+	if r.local {
+		var fi os.FileInfo
+		if !r.bucket.As(&fi) || !fi.IsDir() {
+			return fmt.Errorf("failed to read registry %s: the bucket is not accessible (no such directory)", r.url)
+		}
+		return nil
+	}
+	if ok, err := r.bucket.IsAccessible(ctx); err != nil || !ok {
+		return fmt.Errorf("failed to read registry %s: the bucket is not accessible (%v)", r.url, err)
+	}
+	return nil
 }
 
 // SyncPointer points the pointer at the newest model of the index entries when it names

@@ -31,6 +31,7 @@ var ErrNotFound = errors.New("not found")
 type Registry struct {
 	bucket *blob.Bucket
 	url    string
+	local  bool // a file:// bucket
 	now    func() time.Time
 }
 
@@ -52,11 +53,26 @@ func open(ctx context.Context, location string, create bool) (*Registry, error) 
 	if err != nil {
 		return nil, fmt.Errorf("failed to open registry: %w", err)
 	}
-	b, err := blob.OpenBucket(ctx, url)
+	b, err := blob.OpenBucket(ctx, withoutSidecars(url))
 	if err != nil {
-		return nil, fmt.Errorf("failed to open registry %s: %w", url, err)
+		return nil, fmt.Errorf("failed to open registry %s: %w", location, err)
 	}
-	return New(b, url), nil
+	reg := New(b, location)
+	reg.local = strings.HasPrefix(url, "file://")
+	return reg, nil
+}
+
+// withoutSidecars adds metadata=skip to a file:// URL that does not choose: fileblob keeps
+// attributes in a sidecar file that it rewrites in place, so a read racing with a write
+// of the same key (the newest-model pointer) can fail; the registry needs no attributes.
+func withoutSidecars(url string) string {
+	if !strings.HasPrefix(url, "file://") || strings.Contains(url, "metadata=") {
+		return url
+	}
+	if strings.Contains(url, "?") {
+		return url + "&metadata=skip"
+	}
+	return url + "?metadata=skip"
 }
 
 // New wraps an open bucket. The registry closes it in Close.
