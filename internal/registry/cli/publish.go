@@ -65,7 +65,11 @@ func (p *publishOptions) run(cmd *cobra.Command, dir string) error {
 		if err := r.Publish(ctx, m, arts, registry.PublishOptions{Replace: p.replace}); err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(p.out, "published model %s (%d files) to %s\n", m.ID, len(m.Files), r.URL()); err != nil {
+		noun := "files"
+		if len(m.Files) == 1 {
+			noun = "file"
+		}
+		if _, err := fmt.Fprintf(p.out, "published model %s (%d %s) to %s\n", m.ID, len(m.Files), noun, r.URL()); err != nil {
 			return err
 		}
 		if p.finishTraining != "" {
