@@ -34,6 +34,11 @@ type flags struct {
 
 // NewCommand returns the modelsync-lambdas command.
 func NewCommand(errOut io.Writer) *cobra.Command {
+	cmd, _ := newCommand(errOut)
+	return cmd
+}
+
+func newCommand(errOut io.Writer) (*cobra.Command, *flags) {
 	f := &flags{}
 	cmd := &cobra.Command{
 		Use:   "modelsync-lambdas",
@@ -77,7 +82,7 @@ sidecar (--repo-dir) or fetched by the server (--repo-url, --branch, --sync-peri
 	fs.StringVar(&f.trainerKey, "trainer-key", "", "name of the trainer's in-progress marker (default /needsTrain)")
 	fs.DurationVar(&f.retrainInterval, "retrain-interval", DefaultRetrainInterval, "train when the newest model is this old")
 	fs.DurationVar(&f.trainingTimeout, "training-timeout", DefaultTrainingTimeout, "a training that has not published by then no longer blocks")
-	return cmd
+	return cmd, f
 }
 
 // routeFlags may not be combined with --config.
