@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -49,3 +51,41 @@ func Populate(ctx context.Context, r *registry.Registry, n int) error {
 	close(errs)
 	return <-errs
 }
+
+// Shared returns the location of a registry of n models populated by Populate, built once
+// per machine under the temp dir and reused by later runs and by other test binaries (it is
+// built aside and renamed into place, so concurrent builders never see a partial one).
+// Callers must only read it.
+func Shared(ctx context.Context, n int) (string, error) {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("modelsync-registry-bench-v%d-%d", layoutVersion, n))
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil
+	}
+	tmp, err := os.MkdirTemp(os.TempDir(), "modelsync-registry-bench-build-")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	r, err := registry.Open(ctx, tmp)
+	if err != nil {
+		return "", err
+	}
+	err = Populate(ctx, r, n)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to populate the benchmark registry: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(dir); serr == nil {
+			return dir, nil // another builder won
+		}
+		return "", err
+	}
+	return dir, nil
+}
+
+// layoutVersion changes when the registry layout changes, so stale shared registries are
+// not reused.
+const layoutVersion = 1
