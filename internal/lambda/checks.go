@@ -105,18 +105,39 @@ type Deployer struct {
 	Checkout  Checkout
 	Path      string
 	ReadModel ModelReader
+
+	mu       sync.Mutex
+	revision string // the checkout revision model was read from
+	model    string
+}
+
+// deployed returns the model id committed in the checkout. The package is parsed once per
+// checkout revision; a failed read is not remembered, so it is retried by the next answer.
+func (d *Deployer) deployed() (string, error) {
+	snap, release, err := d.Checkout.Acquire()
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.revision != "" && d.revision == snap.Revision {
+		return d.model, nil
+	}
+	model, err := d.ReadModel(filepath.Join(snap.Root, filepath.FromSlash(d.Path)))
+	if err != nil {
+		d.revision = ""
+		return "", fmt.Errorf("failed to read the deployed model from repo %s: %w", d.Checkout.Name(), err)
+	}
+	d.revision, d.model = snap.Revision, model
+	return model, nil
 }
 
 // Check implements Check.
 func (d *Deployer) Check(ctx context.Context) (Result, error) {
-	root, release, err := d.Checkout.Acquire()
+	current, err := d.deployed()
 	if err != nil {
 		return Result{}, err
-	}
-	current, err := d.ReadModel(filepath.Join(root, filepath.FromSlash(d.Path)))
-	release()
-	if err != nil {
-		return Result{}, fmt.Errorf("failed to read the deployed model from repo %s: %w", d.Checkout.Name(), err)
 	}
 	reg, err := d.Registry(ctx)
 	if err != nil {

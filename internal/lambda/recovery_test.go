@@ -35,6 +35,12 @@ func TestFreshness(t *testing.T) {
 	expectAnswer(t, get(t, url+"/needsSync"), false, map[string]string{ParamName: "m1"})
 	expectAnswer(t, get(t, url+"/needsTrain"), false, nil)
 
+	// A model being uploaded (artifacts, no model.json yet) is not the newest.
+	if err := reg.Bucket().WriteAll(context.Background(), registry.ModelsPrefix+"m3/model.bin", []byte("w"), nil); err != nil {
+		t.Fatal(err)
+	}
+	expectAnswer(t, get(t, url+"/needsSync"), false, map[string]string{ParamName: "m1"})
+
 	// A newly published model is seen by the next answer (the registry is not cached).
 	publishModel(t, reg, "m2", time.Now())
 	expectAnswer(t, get(t, url+"/needsSync"), true, map[string]string{ParamName: "m2"})
@@ -129,12 +135,12 @@ func TestDeletedCheckout(t *testing.T) {
 	}
 	model := func() string {
 		t.Helper()
-		root, release, err := c.Acquire()
+		snap, release, err := c.Acquire()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer release()
-		data, err := os.ReadFile(filepath.Join(root, "deploy", "configmap.yaml"))
+		data, err := os.ReadFile(filepath.Join(snap.Root, "deploy", "configmap.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,13 +17,23 @@ import (
 type Checkout interface {
 	// Name identifies the checkout in logs, metrics and errors.
 	Name() string
-	// Acquire returns the root of a consistent checkout and a release function that must be
-	// called when done reading. It fails when the checkout is missing or the last sync failed.
-	Acquire() (string, func(), error)
+	// Acquire returns a consistent checkout and a release function that must be called
+	// when done reading. It fails when the checkout is missing or the last sync failed.
+	Acquire() (Snapshot, func(), error)
 	// Sync brings the checkout up to date (a no-op for a checkout maintained by git-sync).
 	Sync(ctx context.Context) error
 	// Period is how often Sync is due; zero for a checkout maintained by someone else.
 	Period() time.Duration
+}
+
+// Snapshot is a checkout as of one revision.
+type Snapshot struct {
+	// Root is the directory of the worktree.
+	Root string
+	// Revision identifies the content: the same revision means the same files. It is the
+	// commit for a fetched remote and the resolved worktree path for git-sync, which checks
+	// out every commit into a new worktree named after it and never edits one in place.
+	Revision string
 }
 
 // NewCheckout returns the checkout a repo config describes; remote clones live in workDir.
@@ -50,15 +60,15 @@ func (s *syncedDir) Sync(context.Context) error {
 	return err
 }
 
-func (s *syncedDir) Acquire() (string, func(), error) {
+func (s *syncedDir) Acquire() (Snapshot, func(), error) {
 	root, err := filepath.EvalSymlinks(s.dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("failed to read checkout %s of repo %s: %w", s.dir, s.name, err)
+		return Snapshot{}, nil, fmt.Errorf("failed to read checkout %s of repo %s: %w", s.dir, s.name, err)
 	}
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		return "", nil, fmt.Errorf("failed to read checkout %s of repo %s: not a directory", s.dir, s.name)
+		return Snapshot{}, nil, fmt.Errorf("failed to read checkout %s of repo %s: not a directory", s.dir, s.name)
 	}
-	return root, func() {}, nil
+	return Snapshot{Root: root, Revision: root}, func() {}, nil
 }
 
 // remote is a shallow clone of one branch that the server fetches itself with the git CLI.
@@ -78,29 +88,22 @@ type remote struct {
 func (r *remote) Name() string          { return r.name }
 func (r *remote) Period() time.Duration { return r.period }
 
-func (r *remote) Acquire() (string, func(), error) {
+func (r *remote) Acquire() (Snapshot, func(), error) {
 	r.mu.RLock()
 	switch {
 	case r.lastErr != nil:
 		err := r.lastErr
 		r.mu.RUnlock()
-		return "", nil, fmt.Errorf("repo %s is not in sync: %w", r.name, err)
+		return Snapshot{}, nil, fmt.Errorf("repo %s is not in sync: %w", r.name, err)
 	case !r.synced:
 		r.mu.RUnlock()
-		return "", nil, fmt.Errorf("repo %s has not been fetched yet", r.name)
+		return Snapshot{}, nil, fmt.Errorf("repo %s has not been fetched yet", r.name)
 	}
 	if _, err := os.Stat(filepath.Join(r.dir, ".git")); err != nil {
 		r.mu.RUnlock()
-		return "", nil, fmt.Errorf("checkout of repo %s is missing (it is cloned again at the next sync): %w", r.name, err)
+		return Snapshot{}, nil, fmt.Errorf("checkout of repo %s is missing (it is cloned again at the next sync): %w", r.name, err)
 	}
-	return r.dir, r.mu.RUnlock, nil
-}
-
-// Head is the commit checked out by the last successful sync.
-func (r *remote) Head() string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.head
+	return Snapshot{Root: r.dir, Revision: r.head}, r.mu.RUnlock, nil
 }
 
 func (r *remote) Sync(ctx context.Context) error {
