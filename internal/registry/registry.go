@@ -325,3 +325,6 @@ func LocalURL(location string, create bool) (string, error) {
 	}
 	return u, nil
 }
+
+// SetClock replaces the clock that stamps Model.Published (for tests and tools that replay).
+func (r *Registry) SetClock(now func() time.Time) { r.now = now }
