@@ -8,15 +8,6 @@ import (
 
 const pkg = "github.com/modelsync/modelsync/fn/render-pipelinerun"
 
-// TestExamples runs every package under examples/ through kpt with the exec binary, twice.
-func TestExamples(t *testing.T) {
-	f := kpttest.Build(t, pkg, "render-pipelinerun")
-	kpttest.RunExamples(t, f, "examples", false)
-}
-
-// TestExamplesContainer runs the same examples with the FROM scratch image.
-func TestExamplesContainer(t *testing.T) {
-	f := kpttest.Build(t, pkg, "render-pipelinerun")
-	f.BuildImage(t)
-	kpttest.RunExamples(t, f, "examples", true)
-}
+// TestFunction runs every package under examples/ through kpt, twice, with the exec binary and
+// with the container image, and checks that the binary does not link the Tekton API types.
+func TestFunction(t *testing.T) { kpttest.TestFunction(t, pkg, "render-pipelinerun") }

@@ -98,3 +98,22 @@ func copyFile(t testing.TB, from, to string) {
 		t.Fatalf("failed to write %s: %v", to, err)
 	}
 }
+
+// AssertNoDependency fails when the Go package pkg depends on a package under any of the prefixes
+// (the functions must not link the Tekton API types: they would add tens of megabytes).
+func AssertNoDependency(t *testing.T, pkg string, prefixes ...string) {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", pkg)
+	cmd.Dir = ModuleRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("failed to list the dependencies of %s: %v", pkg, err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, p := range prefixes {
+			if strings.HasPrefix(dep, p) {
+				t.Errorf("%s depends on %s", pkg, dep)
+			}
+		}
+	}
+}

@@ -178,3 +178,18 @@ func copyPackage(t *testing.T, from, to string) {
 		t.Fatalf("failed to copy %s: %v", from, err)
 	}
 }
+
+// TestFunction is the whole kpt-level test of a KRM function: it must not link the Tekton API
+// types, and its examples must pass through kpt with the exec binary ("exec") and with the FROM
+// scratch image ("container", skipped without Docker outside CI).
+func TestFunction(t *testing.T, pkg, name string) {
+	t.Run("no-tekton-types", func(t *testing.T) {
+		AssertNoDependency(t, pkg, "github.com/tektoncd/", "knative.dev/")
+	})
+	f := Build(t, pkg, name)
+	t.Run("exec", func(t *testing.T) { RunExamples(t, f, "examples", false) })
+	t.Run("container", func(t *testing.T) {
+		f.BuildImage(t)
+		RunExamples(t, f, "examples", true)
+	})
+}

@@ -31,7 +31,7 @@ type Resource struct {
 func (r Resource) String() string {
 	switch {
 	case (r.Kind == "" || r.Name == "") && r.File != "":
-		return r.Kind + " in " + r.File
+		return strings.TrimSpace(r.Kind + " in " + r.File)
 	case r.Namespace == "":
 		return r.Kind + "/" + r.Name
 	default:

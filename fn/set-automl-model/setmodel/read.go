@@ -3,6 +3,8 @@ package setmodel
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -13,13 +15,16 @@ import (
 var ErrDisagree = errors.New("the selected values disagree")
 
 // ReadPackage reads the resources of the kpt package in dir (and its subpackages): every *.yaml and
-// *.yml file and the Kptfile, honouring .krmignore. Each resource is annotated with its file.
+// *.yml file and the Kptfile, honouring .krmignore and skipping hidden folders (.git, .github), so
+// that dir may be the root of a git checkout. Each resource is annotated with its file.
 func ReadPackage(dir string) ([]*yaml.RNode, error) {
 	r := kio.LocalPackageReader{
 		PackagePath:        dir,
+		PackageFileName:    "Kptfile",
 		MatchFilesGlob:     append(append([]string{}, kio.DefaultMatch...), "Kptfile"),
 		IncludeSubpackages: true,
 		PreserveSeqIndent:  true,
+		FileSkipFunc:       inHiddenFolder,
 	}
 	nodes, err := r.Read()
 	if err != nil {
@@ -60,4 +65,11 @@ func ModelOf(nodes []*yaml.RNode, sel Selector) (string, error) {
 		}
 	}
 	return model, nil
+}
+
+// inHiddenFolder reports whether a package-relative file path lies under a folder whose name starts
+// with a dot.
+func inHiddenFolder(relPath string) bool {
+	folders := strings.Split(filepath.ToSlash(filepath.Dir(relPath)), "/")
+	return slices.ContainsFunc(folders, func(f string) bool { return len(f) > 1 && f[0] == '.' && f != ".." })
 }

@@ -54,6 +54,13 @@ func TestReadModel(t *testing.T) {
 		}, is: setmodel.ErrDisagree, wantErr: `ConfigMap/a data.automl-model = "m-1"; ConfigMap/b data.automl-model = "m-2"`},
 		{name: "no match", files: map[string]string{"a.yaml": configMap("a", "model", "m-1")}, is: setmodel.ErrNoMatch,
 			wantErr: `no ConfigMap data key "automl-model" (the package holds ConfigMap/a (data keys: model))`},
+		{name: "hidden folders are skipped", files: map[string]string{
+			"cm.yaml": configMap("a", "automl-model", "m-3"), ".git/x.yaml": "a: [b", ".github/workflows/ci.yml": configMap("b", "automl-model", "m-9"),
+		}, want: "m-3"},
+		{name: "krmignore is honoured", files: map[string]string{
+			"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\n", ".krmignore": "old\n",
+			"cm.yaml": configMap("a", "automl-model", "m-3"), "old/cm.yaml": configMap("b", "automl-model", "m-0"),
+		}, want: "m-3"},
 		{name: "invalid YAML", files: map[string]string{"a.yaml": "a: [b"}, wantErr: "failed to read package"},
 	}
 	for _, tt := range tests {

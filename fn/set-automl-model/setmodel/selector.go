@@ -60,9 +60,9 @@ func (s Selector) Validate() error {
 	if s.Key != "" && !validDataKey(s.Key) {
 		return fmt.Errorf("selector.key: %q is not a valid ConfigMap data key (letters, digits, '-', '_' and '.')", s.Key)
 	}
-	for field, v := range map[string]string{"selector.name": s.Name, "selector.namespace": s.Namespace} {
-		if v != "" && strings.ContainsFunc(v, badRune) {
-			return fmt.Errorf("%s: %q contains whitespace or control characters", field, v)
+	for _, f := range [][2]string{{"selector.name", s.Name}, {"selector.namespace", s.Namespace}} {
+		if f[1] != "" && strings.ContainsFunc(f[1], badRune) {
+			return fmt.Errorf("%s: %q contains whitespace or control characters", f[0], f[1])
 		}
 	}
 	return nil

@@ -166,6 +166,7 @@ func TestSetErrors(t *testing.T) {
 		{name: "model with a newline", in: labelBot, model: "a\nb", wantErr: "model: \"a\\nb\" contains whitespace"},
 		{name: "bad key", in: labelBot, model: "m", sel: setmodel.Selector{Key: "a/b"}, wantErr: `selector.key: "a/b" is not a valid`},
 		{name: "marker and key", in: labelBot, model: "m", sel: setmodel.Selector{Key: "k", Marker: "m"}, wantErr: "selector.key: cannot be combined"},
+		{name: "name with a newline", in: labelBot, model: "m", sel: setmodel.Selector{Name: "a\nb"}, wantErr: `selector.name: "a\nb" contains whitespace`},
 		{name: "marker with a space", in: labelBot, model: "m", sel: setmodel.Selector{Marker: "a b"}, wantErr: "selector.marker:"},
 		{name: "no such name", in: labelBot, model: "m", sel: setmodel.Selector{Name: "nope"}, noMatch: true,
 			wantErr: `no ConfigMap "nope" data key "automl-model" (the package holds ConfigMap/bots/label-bot (data keys: automl-model, other))`},
