@@ -308,3 +308,27 @@ func TestTraining(t *testing.T) {
 		t.Error("StartTraining without a deadline succeeded")
 	}
 }
+
+func TestOpenDrivers(t *testing.T) {
+	ctx := context.Background()
+	// An unknown scheme fails at Open, naming the missing driver.
+	if _, err := Open(ctx, "foo://bucket"); err == nil || !strings.Contains(err.Error(), "no driver registered") {
+		t.Fatalf("Open(foo://) error = %v, want the missing driver", err)
+	}
+	// s3:// is linked in: opening does not need the network.
+	r, err := Open(ctx, "s3://modelsync-models?region=us-east-1")
+	if err != nil {
+		t.Fatalf("Open(s3://): %v", err)
+	}
+	_ = r.Close()
+	// A missing local directory is an error; Create makes it.
+	dir := filepath.Join(t.TempDir(), "new")
+	if _, err := Open(ctx, dir); err == nil {
+		t.Error("Open of a missing directory succeeded")
+	}
+	r, err = Create(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close()
+}
