@@ -24,6 +24,8 @@ type Model struct {
 	Metrics Metrics `json:"metrics"`
 	// Lineage says where the model came from.
 	Lineage Lineage `json:"lineage"`
+	// Published is when the manifest was written (set by Publish).
+	Published time.Time `json:"published,omitzero"`
 	// Files lists the artifacts of the model, relative to its folder (model.json excluded).
 	Files []string `json:"files,omitempty"`
 }
