@@ -61,7 +61,7 @@ type LabelMetrics struct {
 	// Threshold is the decision threshold calibrated for the label.
 	Threshold float64 `json:"threshold"`
 	// Predicted is the number of held-out examples the model gave the label.
-	Predicted int `json:"predicted"`
+	Predicted int `json:"predicted,omitempty"`
 	// Note explains figures that are not plain measurements, e.g. a label absent from the
 	// held-out data (recall undefined) or one whose threshold never reached the target precision.
 	Note string `json:"note,omitempty"`
