@@ -68,11 +68,7 @@ func (r *Reconciler) untilDue(st *state, runs []*run) time.Duration {
 	f := r.failures[st.key]
 	r.mu.Unlock()
 	if f.count > 0 {
-		delay := r.RetryBase << min(f.count-1, 30)
-		if delay <= 0 || delay > interval {
-			delay = interval
-		}
-		return max(0, f.last.Add(delay).Sub(now))
+		return max(0, f.last.Add(retryDelay(r.RetryBase, interval, f.count)).Sub(now))
 	}
 	if t, _ := pendingTrigger(ms); t != nil || st.checkNow {
 		return 0
@@ -92,6 +88,16 @@ func (r *Reconciler) untilDue(st *state, runs []*run) time.Duration {
 		return 0
 	}
 	return max(0, last.Add(interval).Sub(now))
+}
+
+// retryDelay is the wait after the n-th consecutive failed check: base doubled per failure,
+// never more than the interval.
+func retryDelay(base, interval time.Duration, n int) time.Duration {
+	delay := base << min(n-1, 30)
+	if delay <= 0 || delay > interval {
+		return interval
+	}
+	return delay
 }
 
 // sync serves a due check: a forced trigger runs at once, otherwise the lambda decides.
