@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"log/slog"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,7 +30,15 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { testenv.Main(m, &env) }
+func TestMain(m *testing.M) {
+	// MODELSYNC_TEST_LOG=1 shows the controllers' logs.
+	if os.Getenv("MODELSYNC_TEST_LOG") != "" {
+		ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug - 3})))
+	} else {
+		ctrl.SetLogger(logr.Discard())
+	}
+	testenv.Main(m, &env)
+}
 
 // controllerUser is the identity the tests run the controller as: the ServiceAccount of the kpt
 // package, bound to the generated RBAC. A missing permission fails the tests.
@@ -330,4 +341,18 @@ func condition(ms *automlv1alpha1.ModelSync, kind string) metav1.Condition {
 		}
 	}
 	return metav1.Condition{}
+}
+
+func getRun(t testing.TB, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	u := newRunObject()
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+		t.Fatalf("failed to get PipelineRun %s: %v", name, err)
+	}
+	return u
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

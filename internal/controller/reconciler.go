@@ -115,6 +115,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 func (r *Reconciler) observe(st *state, runs []*run) {
 	active, finished := observeRuns(st.ms, runs)
 	r.active.set(st.key, len(active))
+	if t, _ := pendingTrigger(st.ms); t != nil {
+		for _, rn := range runs {
+			if rn.owned && rn.requestedAt == t.at {
+				st.ms.Status.LastHandledTriggerAt = t.at // a run serves it: created before a crash, or by another instance
+			}
+		}
+	}
 	for _, rn := range finished {
 		st.pending = append(st.pending, finishedEvent(rn))
 	}
