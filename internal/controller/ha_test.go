@@ -97,7 +97,7 @@ func TestTwoControllers(t *testing.T) {
 	startController(t, ns)
 	ms := newModelSync(ns, "twins", l.url("twins"))
 	create(t, ms)
-	eventually(t, 20*time.Second, func() (bool, string) { return rw.createdFor("") != nil, "the first (interval) run" })
+	eventually(t, waitLimit, func() (bool, string) { return rw.createdFor("") != nil, "the first (interval) run" })
 	finishRun(t, ns, "twins-1", true)
 
 	const cycles = 50
@@ -106,7 +106,7 @@ func TestTwoControllers(t *testing.T) {
 		at := requestSync(t, ns, "twins", i%2 == 0, `{"name":"forced"}`)
 		requests = append(requests, at)
 		var run *unstructured.Unstructured
-		eventually(t, 20*time.Second, func() (bool, string) {
+		eventually(t, waitLimit, func() (bool, string) {
 			run = rw.createdFor(at)
 			return run != nil, fmt.Sprintf("cycle %d: a run for request %s", i+1, at)
 		})
@@ -225,7 +225,7 @@ func TestKilledBetweenCreateAndStatus(t *testing.T) {
 			}
 			select {
 			case <-dying.died:
-			case <-time.After(20 * time.Second):
+			case <-time.After(waitLimit):
 				t.Fatal("the controller never created a run")
 			}
 			first.stop()

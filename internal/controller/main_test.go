@@ -298,7 +298,7 @@ func eventually(t testing.TB, timeout time.Duration, cond func() (bool, string))
 func waitMS(t testing.TB, ns, name string, what string, cond func(*automlv1alpha1.ModelSync) bool) *automlv1alpha1.ModelSync {
 	t.Helper()
 	var ms *automlv1alpha1.ModelSync
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitLimit, func() (bool, string) {
 		ms = getMS(t, ns, name)
 		status, _ := json.Marshal(ms.Status)
 		return cond(ms), fmt.Sprintf("ModelSync %s: %s (status: %s)", name, what, status)
@@ -324,7 +324,7 @@ func eventNotes(t testing.TB, ns, name, reason string) []string {
 
 func waitEvent(t testing.TB, ns, name, reason, contains string) {
 	t.Helper()
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitLimit, func() (bool, string) {
 		for _, note := range eventNotes(t, ns, name, reason) {
 			if strings.Contains(note, contains) {
 				return true, ""
@@ -356,3 +356,7 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// waitLimit bounds every wait of the tests. It is generous because the machines that run them
+// are shared and busy; a passing test waits far less.
+const waitLimit = time.Minute
