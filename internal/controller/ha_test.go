@@ -23,6 +23,7 @@ type runWatch struct {
 	active     map[string]bool // run name → not finished
 	created    []*unstructured.Unstructured
 	violations []string
+	closed     bool // the API server ended the watch
 }
 
 func watchRuns(t *testing.T, ns string) *runWatch {
@@ -42,6 +43,7 @@ func watchRuns(t *testing.T, ns string) *runWatch {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() { rw.mu.Lock(); rw.closed = true; rw.mu.Unlock() }()
 		for ev := range w.ResultChan() {
 			u, ok := ev.Object.(*unstructured.Unstructured)
 			if !ok {
@@ -108,7 +110,9 @@ func TestTwoControllers(t *testing.T) {
 		var run *unstructured.Unstructured
 		eventually(t, waitLimit, func() (bool, string) {
 			run = rw.createdFor(at)
-			return run != nil, fmt.Sprintf("cycle %d: a run for request %s", i+1, at)
+			rw.mu.Lock()
+			defer rw.mu.Unlock()
+			return run != nil, fmt.Sprintf("cycle %d: a run for request %s (watch ended: %v)", i+1, at, rw.closed)
 		})
 		finishRun(t, ns, run.GetName(), i%7 != 3)
 	}

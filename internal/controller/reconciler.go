@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
@@ -180,8 +181,7 @@ func (r *Reconciler) checkTemplate(st *state) bool {
 func (r *Reconciler) writeStatus(ctx context.Context, st *state, result ctrl.Result, err error) (ctrl.Result, error) {
 	ms := st.ms
 	if meta.FindStatusCondition(ms.Status.Conditions, automlv1alpha1.ConditionReady) == nil {
-		setCondition(ms, automlv1alpha1.ConditionReady, false, automlv1alpha1.ReasonProgressing, "Waiting for the first lambda check")
-		ms.Status.Conditions[len(ms.Status.Conditions)-1].Status = "Unknown"
+		setConditionStatus(ms, automlv1alpha1.ConditionReady, metav1.ConditionUnknown, automlv1alpha1.ReasonProgressing, "Waiting for the first lambda check")
 	}
 	ms.Status.ObservedGeneration = ms.Generation
 	for i := range ms.Status.Conditions {

@@ -63,8 +63,12 @@ func setCondition(ms *automlv1alpha1.ModelSync, kind string, status bool, reason
 	if status {
 		s = metav1.ConditionTrue
 	}
+	setConditionStatus(ms, kind, s, reason, message)
+}
+
+func setConditionStatus(ms *automlv1alpha1.ModelSync, kind string, status metav1.ConditionStatus, reason, message string) {
 	meta.SetStatusCondition(&ms.Status.Conditions, metav1.Condition{
-		Type: kind, Status: s, Reason: reason, Message: message, ObservedGeneration: ms.Generation,
+		Type: kind, Status: status, Reason: reason, Message: message, ObservedGeneration: ms.Generation,
 	})
 }
 
