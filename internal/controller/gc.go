@@ -70,4 +70,3 @@ func beyondLimit(runs []*run, limit int) []*run {
 	slices.Reverse(old)
 	return old
 }
-

@@ -40,8 +40,10 @@ type run struct {
 	completion  *metav1.Time
 }
 
-func (r *run) name() string    { return r.obj.GetName() }
-func (r *run) finished() bool  { return r.succeeded == metav1.ConditionTrue || r.succeeded == metav1.ConditionFalse }
+func (r *run) name() string { return r.obj.GetName() }
+func (r *run) finished() bool {
+	return r.succeeded == metav1.ConditionTrue || r.succeeded == metav1.ConditionFalse
+}
 func (r *run) succeededOK() bool { return r.succeeded == metav1.ConditionTrue }
 
 // listRuns lists the PipelineRuns labelled with the ModelSync's name, from reader (the cache or
