@@ -48,6 +48,12 @@ build: ## Build every binary (static) into bin/.
 	@mkdir -p $(BIN_DIR)
 	$(if $(BINARIES),go build -trimpath -o $(BIN_DIR)/ $(addprefix ./cmd/,$(BINARIES)),@echo "no binaries yet")
 
+.PHONY: image-controller
+image-controller: ## Build the controller image modelsync-controller:latest (FROM scratch).
+	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
+	go build -trimpath -o "$$ctx/modelsync-controller" ./cmd/modelsync-controller; \
+	docker build -q -f cmd/modelsync-controller/Dockerfile -t modelsync-controller:latest "$$ctx"
+
 ##@ Testing
 .PHONY: testbin
 testbin: $(KUBEBUILDER_ASSETS)/kube-apiserver ## Build etcd and kube-apiserver for the tests into bin/ (cached).
@@ -65,7 +71,7 @@ update-golden: ## Rewrite golden files from the current output.
 
 .PHONY: bench
 bench: testbin ## Run the benchmarks.
-	go test -run '^$$' -bench . -benchmem ./...
+	go test -run '^$$' -bench . -benchmem -timeout=30m ./...
 
 $(CONTROLLER_GEN):
 	@mkdir -p $(BIN_DIR)

@@ -27,11 +27,17 @@ import (
 	automlv1alpha1 "github.com/modelsync/modelsync/api/v1alpha1"
 )
 
-// benchObjects is how many ModelSyncs BenchmarkController1000 manages.
-const benchObjects = 1000
+// benchObjects is how many ModelSyncs BenchmarkController1000 manages, and benchInterval their
+// interval. Every check writes the status, so 1,000 objects at the shortest interval the API
+// allows (10s) ask for 100 status writes a second: more than a test API server on a shared
+// 2-core machine absorbs, which would measure the machine rather than the controller.
+const (
+	benchObjects  = 1000
+	benchInterval = time.Minute
+)
 
 // BenchmarkController1000 runs the controller binary as its own process against 1,000
-// ModelSyncs (interval 10s, the shortest allowed) and a loopback lambda, and reports:
+// ModelSyncs (interval 1m) and a loopback lambda, and reports:
 //   - the time from the lambda flipping to needsSync:true until each run exists (p50/p99), as
 //     figures and as ratios to the interval (the wait the design implies: 0.5 and 0.99 ideally);
 //   - the controller's own part of it: from the lambda's "true" answer to the run (p50/p99);
@@ -116,7 +122,7 @@ func benchOnce(b *testing.B, bin string) {
 	b.ResetTimer()
 	setupStart := time.Now()
 	createMany(b, c, ns, srv.URL)
-	eventually(b, 5*time.Minute, func() (bool, string) {
+	eventually(b, 8*time.Minute, func() (bool, string) {
 		lam.mu.Lock()
 		n := len(lam.asked)
 		lam.mu.Unlock()
@@ -145,7 +151,7 @@ func benchOnce(b *testing.B, bin string) {
 	flip := time.Now()
 	lam.needsSync.Store(true)
 	seen := map[string]time.Time{}
-	timeout := time.After(5 * time.Minute)
+	timeout := time.After(benchInterval + 5*time.Minute)
 	for len(seen) < benchObjects {
 		select {
 		case ev := <-w.ResultChan():
@@ -153,7 +159,7 @@ func benchOnce(b *testing.B, bin string) {
 				seen[u.GetLabels()[automlv1alpha1.LabelModelSync]] = time.Now()
 			}
 		case <-timeout:
-			b.Fatalf("only %d/%d runs after 5 minutes", len(seen), benchObjects)
+			b.Fatalf("only %d/%d runs %s after the flip", len(seen), benchObjects, time.Since(flip).Round(time.Second))
 		}
 	}
 	w.Stop()
@@ -183,7 +189,7 @@ func benchOnce(b *testing.B, bin string) {
 	writesPerObject := (after["writes"] - before["writes"]) / reconciles
 	peakRSS := procStatusKiB(b, proc.Process.Pid, "VmHWM")
 
-	interval := 10 * time.Second
+	interval := benchInterval
 	p50, p99 := percentile(fromFlip, 50), percentile(fromFlip, 99)
 	c50, c99 := percentile(fromAnswer, 50), percentile(fromAnswer, 99)
 	b.ReportMetric(float64(p50.Milliseconds()), "flip-p50-ms")
@@ -213,7 +219,7 @@ func createMany(b *testing.B, c client.Client, ns, url string) {
 			for i := next.Add(1); i <= benchObjects; i = next.Add(1) {
 				name := fmt.Sprintf("ms-%04d", i)
 				ms := newModelSync(ns, name, url+"/"+name)
-				ms.Spec.Interval = &metav1.Duration{Duration: 10 * time.Second}
+				ms.Spec.Interval = &metav1.Duration{Duration: benchInterval}
 				if err := c.Create(context.Background(), ms); err != nil {
 					errs <- err
 					return
