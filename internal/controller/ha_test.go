@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,13 +18,14 @@ import (
 )
 
 // runWatch follows the PipelineRuns of a namespace through a watch and checks, after every
-// change, that no ModelSync has two active runs.
+// change, that no ModelSync has two active runs. A watch the API server ends is resumed from
+// the last resource version seen, so no change goes unchecked.
 type runWatch struct {
 	mu         sync.Mutex
 	active     map[string]bool // run name → not finished
 	created    []*unstructured.Unstructured
 	violations []string
-	closed     bool // the API server ended the watch
+	resumed    int // watches resumed after the API server ended one
 }
 
 func watchRuns(t *testing.T, ns string) *runWatch {
@@ -32,10 +34,13 @@ func watchRuns(t *testing.T, ns string) *runWatch {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(runListGVK)
 	ctx, cancel := context.WithCancel(context.Background())
-	w, err := c.Watch(ctx, list, client.InNamespace(ns))
+	start := func(rv string) (watch.Interface, error) {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(runListGVK)
+		return c.Watch(ctx, list, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
+	}
+	w, err := start("")
 	if err != nil {
 		t.Fatalf("failed to watch PipelineRuns: %v", err)
 	}
@@ -43,36 +48,60 @@ func watchRuns(t *testing.T, ns string) *runWatch {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer func() { rw.mu.Lock(); rw.closed = true; rw.mu.Unlock() }()
-		for ev := range w.ResultChan() {
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok {
-				continue
+		var rv string
+		for {
+			for ev := range w.ResultChan() {
+				u, ok := ev.Object.(*unstructured.Unstructured)
+				if !ok {
+					rw.record(fmt.Sprintf("watch error: %v", ev.Object))
+					continue
+				}
+				rv = u.GetResourceVersion()
+				rw.apply(ev.Type, u)
+			}
+			if ctx.Err() != nil {
+				return
 			}
 			rw.mu.Lock()
-			switch ev.Type {
-			case watch.Added:
-				rw.created = append(rw.created, u)
-				rw.active[u.GetName()] = !parseRun(&automlv1alpha1.ModelSync{}, u).finished()
-			case watch.Modified:
-				rw.active[u.GetName()] = !parseRun(&automlv1alpha1.ModelSync{}, u).finished()
-			case watch.Deleted:
-				delete(rw.active, u.GetName())
-			}
-			var running []string
-			for name, a := range rw.active {
-				if a {
-					running = append(running, name)
-				}
-			}
-			if len(running) > 1 {
-				rw.violations = append(rw.violations, fmt.Sprintf("after %s %s: active runs %v", ev.Type, u.GetName(), running))
-			}
+			rw.resumed++
 			rw.mu.Unlock()
+			if w, err = start(rv); err != nil {
+				rw.record(fmt.Sprintf("failed to resume the watch: %v", err))
+				return
+			}
 		}
 	}()
-	t.Cleanup(func() { w.Stop(); cancel(); <-done })
+	t.Cleanup(func() { cancel(); w.Stop(); <-done })
 	return rw
+}
+
+func (rw *runWatch) record(violation string) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.violations = append(rw.violations, violation)
+}
+
+func (rw *runWatch) apply(kind watch.EventType, u *unstructured.Unstructured) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	switch kind {
+	case watch.Added:
+		rw.created = append(rw.created, u)
+		rw.active[u.GetName()] = !parseRun(&automlv1alpha1.ModelSync{}, u).finished()
+	case watch.Modified:
+		rw.active[u.GetName()] = !parseRun(&automlv1alpha1.ModelSync{}, u).finished()
+	case watch.Deleted:
+		delete(rw.active, u.GetName())
+	}
+	var running []string
+	for name, a := range rw.active {
+		if a {
+			running = append(running, name)
+		}
+	}
+	if len(running) > 1 {
+		rw.violations = append(rw.violations, fmt.Sprintf("after %s %s: active runs %v", kind, u.GetName(), running))
+	}
 }
 
 // createdFor returns the run created for a manual request, or nil.
@@ -112,7 +141,7 @@ func TestTwoControllers(t *testing.T) {
 			run = rw.createdFor(at)
 			rw.mu.Lock()
 			defer rw.mu.Unlock()
-			return run != nil, fmt.Sprintf("cycle %d: a run for request %s (watch ended: %v)", i+1, at, rw.closed)
+			return run != nil, fmt.Sprintf("cycle %d: a run for request %s (watch resumed %d times)", i+1, at, rw.resumed)
 		})
 		finishRun(t, ns, run.GetName(), i%7 != 3)
 	}
