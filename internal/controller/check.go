@@ -64,14 +64,16 @@ func (r *Reconciler) interval(ms *automlv1alpha1.ModelSync) time.Duration {
 // check due at once otherwise.
 func (r *Reconciler) untilDue(st *state, runs []*run) time.Duration {
 	ms, now, interval := st.ms, time.Now(), r.interval(st.ms)
+	// A manual request is served at once, even during a backoff: it is served once, so it
+	// cannot make a loop.
+	if t, _ := pendingTrigger(ms); t != nil || st.checkNow {
+		return 0
+	}
 	r.mu.Lock()
 	f := r.failures[st.key]
 	r.mu.Unlock()
 	if f.count > 0 {
 		return max(0, f.last.Add(retryDelay(r.RetryBase, interval, f.count)).Sub(now))
-	}
-	if t, _ := pendingTrigger(ms); t != nil || st.checkNow {
-		return 0
 	}
 	// The last check is the later of the recorded one and the newest run's creation: a status
 	// lost to a crash (or a stale cache) does not cause an early check.
@@ -114,6 +116,10 @@ func (r *Reconciler) sync(ctx context.Context, st *state) (ctrl.Result, error) {
 	}
 	answer, retry := r.check(ctx, st)
 	if answer == nil {
+		if t != nil {
+			// The request got its answer: a failed check, in lastNeedsSync. Retries are regular checks.
+			ms.Status.LastHandledTriggerAt = t.at
+		}
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	kind := automlv1alpha1.TriggerInterval

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +26,12 @@ func TestManualTrigger(t *testing.T) {
 		params    string
 		wantRun   bool
 		wantModel string // the automl-model param of the run
-		wantError string // Ready message of a rejected request
+		wantError string // Ready message of a rejected request or a failed check
+		// lambdaDown makes the lambda fail: the request is served by a failed check.
+		lambdaDown bool
 	}{
 		{name: "check-no-sync", needsSync: false},
+		{name: "check-fails", lambdaDown: true, wantError: "Lambda check failed: lambda answered HTTP 503 Service Unavailable"},
 		{name: "check-needs-sync", needsSync: true, wantRun: true, wantModel: "from-lambda"},
 		{name: "force", needsSync: false, force: true, params: `{"name":"forced-model"}`, wantRun: true, wantModel: "forced-model"},
 		{name: "force-no-params", force: true, wantRun: true, wantModel: "none"},
@@ -43,13 +47,16 @@ func TestManualTrigger(t *testing.T) {
 			create(t, newModelSync(ns, tc.name, l.url(tc.name)))
 			waitMS(t, ns, tc.name, "the first check", func(m *automlv1alpha1.ModelSync) bool { return m.Status.LastNeedsSync != nil })
 			l.answer(tc.name, tc.needsSync, map[string]string{"name": "from-lambda"})
+			if tc.lambdaDown {
+				l.handle(tc.name, func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+			}
 			hits := l.count(tc.name)
 			at := requestSync(t, ns, tc.name, tc.force, tc.params)
 			got := waitMS(t, ns, tc.name, "the request served", func(m *automlv1alpha1.ModelSync) bool {
 				return m.Status.LastHandledTriggerAt == at
 			})
 			asked := l.count(tc.name) - hits
-			if tc.force && asked != 0 || !tc.force && asked != 1 {
+			if tc.force && asked != 0 || !tc.force && !tc.lambdaDown && asked != 1 || tc.lambdaDown && asked < 1 {
 				t.Errorf("the lambda was asked %d time(s) for the request (force=%v)", asked, tc.force)
 			}
 			mine := runsOf(t, ns, tc.name)
@@ -72,7 +79,14 @@ func TestManualTrigger(t *testing.T) {
 				if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, tc.wantError) {
 					t.Errorf("Ready: %s %q, want False with %q", c.Status, c.Message, tc.wantError)
 				}
-				waitEvent(t, ns, tc.name, "TriggerRejected", tc.wantError)
+				reason := "TriggerRejected"
+				if tc.lambdaDown {
+					reason = automlv1alpha1.ReasonNeedsSyncFailed
+					if got.Status.LastNeedsSync == nil || got.Status.LastNeedsSync.Error == "" {
+						t.Errorf("a failed check serves the request with its error in lastNeedsSync, got %+v", got.Status.LastNeedsSync)
+					}
+				}
+				waitEvent(t, ns, tc.name, reason, tc.wantError)
 			}
 			// The same request is not served again, even after the run finished.
 			if tc.wantRun {
