@@ -21,6 +21,15 @@ BINARIES := $(notdir $(wildcard cmd/*))
 # Files written by `make generate` (and go mod tidy); `make verify` fails when they change.
 GENERATED := api kpt-packages go.mod go.sum docs
 
+# KRM functions (fn/<name>): static binaries in dist/fn, images FROM scratch tagged modelsync/<name>:$(FN_TAG).
+FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard fn/*/main.go)))
+FN_DIR    := $(ROOT)/dist/fn
+FN_TAG    ?= dev
+# kpt's apply-setters, built from the module proxy, is the baseline of the set-automl-model benchmark.
+APPLY_SETTERS_MODULE  := github.com/GoogleContainerTools/kpt-functions-catalog/functions/go/apply-setters
+APPLY_SETTERS_VERSION ?= v0.2.0
+APPLY_SETTERS         := $(BIN_DIR)/apply-setters-$(APPLY_SETTERS_VERSION)
+
 ##@ General
 .PHONY: help
 help: ## Show this help.
@@ -28,10 +37,11 @@ help: ## Show this help.
 
 ##@ Development
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate deepcopy, the CRD and RBAC (into kpt-packages/modelsync).
+generate: $(CONTROLLER_GEN) ## Generate deepcopy, the CRD and RBAC (into kpt-packages/modelsync) and the CLI reference (docs/cli).
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=kpt-packages/modelsync/crd
 	$(CONTROLLER_GEN) rbac:roleName=modelsync-controller paths=./internal/controller/... output:rbac:dir=kpt-packages/modelsync/rbac
+	go run ./hack/gen-cli-docs docs/cli
 
 .PHONY: verify
 verify: generate ## Regenerate and fail if a generated file or go.mod is stale.
@@ -54,6 +64,27 @@ image-controller: ## Build the controller image modelsync-controller:latest (FRO
 	go build -trimpath -o "$$ctx/modelsync-controller" ./cmd/modelsync-controller; \
 	docker build -q -f cmd/modelsync-controller/Dockerfile -t modelsync-controller:latest "$$ctx"
 
+.PHONY: labelbot-demo
+labelbot-demo: ## Generate 20,000 demo issues, train the label bot on them, print its figures.
+	@dir=$$(mktemp -d); \
+	go run ./cmd/labelbot generate --n 20000 --seed 1 -o $$dir/issues.jsonl; \
+	go run ./cmd/labelbot train --data $$dir/issues.jsonl --out $$dir/model; \
+	echo "model folder: $$dir/model (open report.html)"
+
+.PHONY: functions
+functions: ## Build the KRM functions (static, stripped) into dist/fn and print their sizes.
+	@mkdir -p $(FN_DIR)
+	go build -trimpath -ldflags='-s -w' -o $(FN_DIR)/ $(addprefix ./fn/,$(FUNCTIONS))
+	@ls -l $(addprefix $(FN_DIR)/,$(FUNCTIONS)) | awk '{printf "  %-22s %6.1f MB\n", $$NF, $$5/1048576}'
+
+.PHONY: images
+images: functions ## Build the KRM function images FROM scratch (modelsync/<fn>:$(FN_TAG)).
+	@for f in $(FUNCTIONS); do \
+		ctx=$$(mktemp -d); cp fn/image/passwd fn/image/group $(FN_DIR)/$$f $$ctx/; \
+		docker build -q -f fn/image/Dockerfile --build-arg FN=$$f -t modelsync/$$f:$(FN_TAG) $$ctx || { rm -rf $$ctx; exit 1; }; \
+		rm -rf $$ctx; echo "built modelsync/$$f:$(FN_TAG)"; \
+	done
+
 ##@ Testing
 .PHONY: testbin
 testbin: $(KUBEBUILDER_ASSETS)/kube-apiserver ## Build etcd and kube-apiserver for the tests into bin/ (cached).
@@ -72,6 +103,16 @@ update-golden: ## Rewrite golden files from the current output.
 .PHONY: bench
 bench: testbin ## Run the benchmarks.
 	go test -run '^$$' -bench . -benchmem -timeout=30m ./...
+
+bench: testbin $(APPLY_SETTERS) ## Run the benchmarks (set-automl-model is compared with kpt's apply-setters).
+	APPLY_SETTERS=$(APPLY_SETTERS) go test -run '^$$' -bench . -benchmem ./...
+
+# The module cannot be `go install`ed (the proxy refuses its version list), so build it from its zip.
+$(APPLY_SETTERS):
+	@mkdir -p $(BIN_DIR)
+	tmp=$$(mktemp -d); trap 'chmod -R u+w '$$tmp'; rm -rf '$$tmp EXIT; cd $$tmp; \
+	src=$$(GOFLAGS= go mod download -json $(APPLY_SETTERS_MODULE)@$(APPLY_SETTERS_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	cp -r "$$src" build; chmod -R u+w build; cd build; GOFLAGS=-mod=mod go build -o $@ .
 
 $(CONTROLLER_GEN):
 	@mkdir -p $(BIN_DIR)

@@ -24,6 +24,8 @@ type Model struct {
 	Metrics Metrics `json:"metrics"`
 	// Lineage says where the model came from.
 	Lineage Lineage `json:"lineage"`
+	// Published is when the manifest was written (set by Publish).
+	Published time.Time `json:"published,omitzero"`
 	// Files lists the artifacts of the model, relative to its folder (model.json excluded).
 	Files []string `json:"files,omitempty"`
 }
@@ -58,6 +60,11 @@ type LabelMetrics struct {
 	Support int `json:"support"`
 	// Threshold is the decision threshold calibrated for the label.
 	Threshold float64 `json:"threshold"`
+	// Predicted is the number of held-out examples the model gave the label.
+	Predicted int `json:"predicted"`
+	// Note explains figures that are not plain measurements, e.g. a label absent from the
+	// held-out data (recall undefined) or one whose threshold never reached the target precision.
+	Note string `json:"note,omitempty"`
 }
 
 // Lineage links a model to what produced it.
