@@ -58,6 +58,12 @@ build: ## Build every binary (static) into bin/.
 	@mkdir -p $(BIN_DIR)
 	$(if $(BINARIES),go build -trimpath -o $(BIN_DIR)/ $(addprefix ./cmd/,$(BINARIES)),@echo "no binaries yet")
 
+.PHONY: image-controller
+image-controller: ## Build the controller image modelsync-controller:latest (FROM scratch).
+	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
+	go build -trimpath -o "$$ctx/modelsync-controller" ./cmd/modelsync-controller; \
+	docker build -q -f cmd/modelsync-controller/Dockerfile -t modelsync-controller:latest "$$ctx"
+
 .PHONY: labelbot-demo
 labelbot-demo: ## Generate 20,000 demo issues, train the label bot on them, print its figures.
 	@dir=$$(mktemp -d); \
@@ -95,6 +101,9 @@ update-golden: ## Rewrite golden files from the current output.
 	go test ./... -update
 
 .PHONY: bench
+bench: testbin ## Run the benchmarks.
+	go test -run '^$$' -bench . -benchmem -timeout=30m ./...
+
 bench: testbin $(APPLY_SETTERS) ## Run the benchmarks (set-automl-model is compared with kpt's apply-setters).
 	APPLY_SETTERS=$(APPLY_SETTERS) go test -run '^$$' -bench . -benchmem ./...
 
