@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	automlv1alpha1 "github.com/modelsync/modelsync/api/v1alpha1"
+	"github.com/modelsync/modelsync/internal/lambda"
 	"github.com/modelsync/modelsync/internal/pipelinerun"
 	"github.com/modelsync/modelsync/internal/testenv"
 )
@@ -44,7 +45,8 @@ func TestModelSyncsRunShippedPipelines(t *testing.T) {
 		{name: "sample deployer", file: "kpt-packages/samples/deployer.yaml", pipeline: "update-model-pr",
 			params: map[string]string{"name": "projects/p/models/m1"}},
 		{name: "sample trainer", file: "kpt-packages/samples/trainer.yaml", pipeline: "train-model",
-			params: map[string]string{"name": "label-bot-20261128"}},
+			// The trainer lambda's own parameter names: the sample must map every one of them.
+			params: map[string]string{lambda.ParamRunID: "train-20261128-101500", lambda.ParamDataCutoff: "2026-11-28T10:15:00Z"}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
