@@ -101,11 +101,8 @@ update-golden: ## Rewrite golden files from the current output.
 	go test ./... -update
 
 .PHONY: bench
-bench: testbin ## Run the benchmarks.
-	go test -run '^$$' -bench . -benchmem -timeout=30m ./...
-
 bench: testbin $(APPLY_SETTERS) ## Run the benchmarks (set-automl-model is compared with kpt's apply-setters).
-	APPLY_SETTERS=$(APPLY_SETTERS) go test -run '^$$' -bench . -benchmem ./...
+	APPLY_SETTERS=$(APPLY_SETTERS) go test -run '^$$' -bench . -benchmem -timeout=60m ./...
 
 # The module cannot be `go install`ed (the proxy refuses its version list), so build it from its zip.
 $(APPLY_SETTERS):

@@ -132,7 +132,7 @@ func (o *TriggerOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	at := o.Now().UTC().Format(time.RFC3339Nano)
+	at := o.requestedAt()
 	patch, err := triggerPatch(at, o.Force, o.Params)
 	if err != nil {
 		return err
@@ -208,6 +208,9 @@ func (o *TriggerOptions) nextNumber(ctx context.Context, ms *automlv1alpha1.Mode
 	return pipelinerun.NextNumber(ms, names), nil
 }
 
+// requestedAt is the value of the requested-at annotation for a trigger written now.
+func (o *TriggerOptions) requestedAt() string { return o.Now().UTC().Format(time.RFC3339Nano) }
+
 // dryRun renders the run the controller would create for this trigger and prints it.
 func (o *TriggerOptions) dryRun(ctx context.Context, ms *automlv1alpha1.ModelSync) error {
 	n, err := o.nextNumber(ctx, ms)
@@ -223,7 +226,9 @@ func (o *TriggerOptions) dryRun(ctx context.Context, ms *automlv1alpha1.ModelSyn
 		fmt.Fprintf(o.ErrOut, "note: without --force the controller asks the lambda first; this run uses the parameters of its last answer (%s)\n",
 			format.Params(params))
 	}
-	res, err := pipelinerun.Render(ms, pipelinerun.Input{Number: n, Parameters: params, Trigger: automlv1alpha1.TriggerManual})
+	// The same input the controller renders from when it serves the request this command would write.
+	res, err := pipelinerun.Render(ms, pipelinerun.Input{Number: n, Parameters: params, Trigger: automlv1alpha1.TriggerManual,
+		RequestedAt: o.requestedAt()})
 	if err != nil {
 		return fmt.Errorf("failed to render the PipelineRun of modelsync %q: %w", ms.Name, err)
 	}

@@ -104,7 +104,8 @@ func TestTriggerDryRun(t *testing.T) {
 			// ModelSync as read from the API server, with the next number.
 			fresh := getModelSync(t, ns, tt.ms.Name)
 			next := pipelinerun.NextNumber(fresh, runNames(t, ns, tt.ms.Name))
-			want, err := pipelinerun.Render(fresh, pipelinerun.Input{Number: next, Parameters: tt.params, Trigger: automlv1alpha1.TriggerManual})
+			want, err := pipelinerun.Render(fresh, pipelinerun.Input{Number: next, Parameters: tt.params,
+				Trigger: automlv1alpha1.TriggerManual, RequestedAt: now.Format(time.RFC3339Nano)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -207,9 +207,11 @@ func (r *Reconciler) startRun(ctx context.Context, st *state, t *trigger, params
 			return ctrl.Result{RequeueAfter: r.interval(ms)}, nil
 		}
 	}
-	rendered, err := pipelinerun.Render(ms, pipelinerun.Input{
-		Number: pipelinerun.NextNumber(ms, names), Parameters: params, Trigger: kind,
-	})
+	in := pipelinerun.Input{Number: pipelinerun.NextNumber(ms, names), Parameters: params, Trigger: kind}
+	if t != nil {
+		in.RequestedAt = t.at
+	}
+	rendered, err := pipelinerun.Render(ms, in)
 	if err != nil {
 		if t != nil && t.force {
 			r.rejectTrigger(st, t, err)
@@ -221,11 +223,6 @@ func (r *Reconciler) startRun(ctx context.Context, st *state, t *trigger, params
 		return ctrl.Result{RequeueAfter: r.interval(ms)}, nil
 	}
 	prun := rendered.PipelineRun
-	if t != nil {
-		annotations := prun.GetAnnotations()
-		annotations[automlv1alpha1.AnnotationRequestedAt] = t.at
-		prun.SetAnnotations(annotations)
-	}
 	if err := r.Client.Create(ctx, prun); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			ctrl.LoggerFrom(ctx).V(1).Info("PipelineRun already exists: another instance started this sync", "pipelineRun", prun.GetName())

@@ -35,6 +35,10 @@ type Input struct {
 	Parameters map[string]string
 	// Trigger is what started the run; empty means TriggerInterval.
 	Trigger automlv1alpha1.Trigger
+	// RequestedAt is the requested-at value of the manual trigger the run serves, if any. It is
+	// copied onto the run so that any reader (a restarted or second controller) can tell that
+	// the request was served.
+	RequestedAt string
 }
 
 // Result is a rendered run and the warnings met on the way (legacy template shapes).
@@ -114,6 +118,9 @@ func Render(ms *automlv1alpha1.ModelSync, in Input) (*Result, error) {
 	annotations, err := runAnnotations(ms, in.Parameters, trigger)
 	if err != nil {
 		return nil, err
+	}
+	if in.RequestedAt != "" {
+		annotations[automlv1alpha1.AnnotationRequestedAt] = in.RequestedAt
 	}
 	run.SetAnnotations(annotations)
 	if ms.UID != "" {

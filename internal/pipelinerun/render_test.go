@@ -96,7 +96,7 @@ func TestRender(t *testing.T) {
 			Parameters: map[string]string{"name": "model-42", "report": "file:///reports/42.html"}}},
 		{"mapping-partial", "mapping-override.yaml", pipelinerun.Input{Number: 4, Parameters: map[string]string{"report": "r"}}},
 		{"labels-annotations", "labels-annotations.yaml", pipelinerun.Input{Number: 2,
-			Parameters: map[string]string{"name": "m"}, Trigger: automlv1alpha1.TriggerManual}},
+			Parameters: map[string]string{"name": "m"}, Trigger: automlv1alpha1.TriggerManual, RequestedAt: "2026-11-28T10:00:00Z"}},
 		{"legacy-all", "legacy-all.yaml", pipelinerun.Input{Number: 1}},
 	}
 	for _, tc := range cases {
