@@ -40,9 +40,7 @@ func ensureNamespace(t testing.TB, name string) {
 	}
 }
 
-// binDir builds the binaries the packages and pipelines run into a directory for the PATH:
-// modelsync-pr from this module, set-automl-model from $SET_AUTOML_MODEL or ./fn/set-automl-model.
-// It skips the test, saying why, when set-automl-model is not available.
+// binDir builds the binaries the packages and pipelines run into a directory for the PATH.
 func binDir(t testing.TB) string {
 	t.Helper()
 	root, err := testenv.RepoRoot()
@@ -50,24 +48,12 @@ func binDir(t testing.TB) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	build := func(out, pkg string) {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("failed to build %s: %v\n%s", pkg, err, b)
-		}
-	}
-	build("modelsync-pr", "./cmd/modelsync-pr")
-	switch bin := os.Getenv("SET_AUTOML_MODEL"); {
-	case bin != "":
-		if err := os.Symlink(bin, filepath.Join(dir, "set-automl-model")); err != nil {
-			t.Fatal(err)
-		}
-	case exists(filepath.Join(root, "fn", "set-automl-model", "main.go")):
-		build("set-automl-model", "./fn/set-automl-model")
-	default:
-		t.Skip("set-automl-model is not in this tree (issue 4) and $SET_AUTOML_MODEL is unset")
+	pkgs := []string{"./cmd/modelsync-pr", "./cmd/modelsync-registry", "./cmd/labelbot", "./fn/set-automl-model"}
+	cmd := exec.Command("go", append([]string{"build", "-o", dir + "/"}, pkgs...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("failed to build %v: %v\n%s", pkgs, err, b)
 	}
 	return dir
 }

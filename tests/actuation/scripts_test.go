@@ -11,8 +11,13 @@ import (
 // TestStepScripts checks every step script of the shipped Tasks: it parses with sh -n, and it
 // reads Tekton variables only through env (a value pasted into a script could inject code).
 func TestStepScripts(t *testing.T) {
-	for _, file := range []string{"update-model-pr-task.yaml", "train-model-task.yaml"} {
-		task := readTask(t, filepath.Join(packagesDir(t), "pipelines", file))
+	files, err := filepath.Glob(filepath.Join(packagesDir(t), "pipelines", "*-task.yaml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want the shipped Tasks in kpt-packages/pipelines, found %v (%v)", files, err)
+	}
+	for _, path := range files {
+		file := filepath.Base(path)
+		task := readTask(t, path)
 		for _, step := range list(t, task.obj, "spec", "steps") {
 			name := strings.TrimSuffix(file, "-task.yaml") + "/" + step["name"].(string)
 			t.Run(name, func(t *testing.T) {

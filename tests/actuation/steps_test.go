@@ -175,8 +175,8 @@ var tektonVar = regexp.MustCompile(`\$\((params|workspaces|results|context)\.([^
 
 // run executes the Task's steps in order the way Tekton does for one TaskRun: the source
 // workspace bound to a fresh directory, ssh-directory unbound, Secret keys resolved from
-// secret, results read back from their files. It returns the results and the combined log
-// under "log".
+// secret, results read back from their files. It returns the results, the combined log
+// under "log" and the source workspace's directory under "workspace".
 func (tk tektonTask) run(t *testing.T, params map[string]string, bins string, extraEnv []string, secret map[string]string) map[string]string {
 	t.Helper()
 	values := map[string]string{}
@@ -252,7 +252,7 @@ func (tk tektonTask) run(t *testing.T, params map[string]string, bins string, ex
 			t.Fatalf("step %s failed: %v\n%s", step["name"], err, log.String())
 		}
 	}
-	res := map[string]string{"log": log.String()}
+	res := map[string]string{"log": log.String(), "workspace": workspace}
 	for _, r := range list(t, tk.obj, "spec", "results") {
 		name := r["name"].(string)
 		data, err := os.ReadFile(filepath.Join(resultsDir, name))
