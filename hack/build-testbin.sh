@@ -51,4 +51,4 @@ build_apiserver() {
 [ -x "$out/etcd" ] || { echo "building etcd v$ETCD_VERSION into $out"; build_etcd; }
 [ -x "$out/kube-apiserver" ] || { echo "building kube-apiserver v$KUBE_VERSION into $out (cold: several minutes)"; build_apiserver; }
 "$out/kube-apiserver" --version
-"$out/etcd" --version | head -1
+"$out/etcd" --version | sed -n 1p  # sed reads everything: no SIGPIPE under pipefail
