@@ -1,14 +1,12 @@
 package plugin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +25,7 @@ import (
 	"github.com/modelsync/modelsync/internal/golden"
 	"github.com/modelsync/modelsync/internal/pipelinerun"
 	"github.com/modelsync/modelsync/internal/testenv"
+	"github.com/modelsync/modelsync/internal/testutil"
 	"github.com/modelsync/modelsync/plugin"
 	"github.com/modelsync/modelsync/plugin/steplogs"
 )
@@ -57,33 +56,14 @@ func (r result) String() string {
 }
 
 // syncBuffer is a buffer that a test may read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer struct{ testutil.SyncBuffer }
 
 // waitFor polls the buffer until it contains want.
 func (s *syncBuffer) waitFor(t *testing.T, want string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(s.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %q in output:\n%s", want, s.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
+		return strings.Contains(s.String(), want), fmt.Sprintf("%q in output:\n%s", want, s.String())
+	})
 }
 
 // options tune one run of the plugin.

@@ -26,6 +26,7 @@ import (
 
 	automlv1alpha1 "github.com/modelsync/modelsync/api/v1alpha1"
 	"github.com/modelsync/modelsync/internal/testenv"
+	"github.com/modelsync/modelsync/internal/testutil"
 )
 
 var env *testenv.Env
@@ -279,20 +280,7 @@ func finishRun(t testing.TB, ns, name string, ok bool) {
 }
 
 // eventually polls cond until it holds or the timeout passes; cond says what it waits for.
-func eventually(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, what := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
+var eventually = testutil.Eventually
 
 // waitMS waits until the ModelSync satisfies cond.
 func waitMS(t testing.TB, ns, name string, what string, cond func(*automlv1alpha1.ModelSync) bool) *automlv1alpha1.ModelSync {

@@ -19,6 +19,7 @@ import (
 	"github.com/modelsync/modelsync/api/v1alpha1"
 	"github.com/modelsync/modelsync/fn/set-automl-model/setmodel"
 	"github.com/modelsync/modelsync/internal/registry"
+	"github.com/modelsync/modelsync/internal/testutil"
 )
 
 // runGit runs git in dir for a test, with a fixed identity.
@@ -141,17 +142,10 @@ func waitReady(t testing.TB, s *Server) {
 // eventually polls cond until it holds, failing the test after 20 seconds.
 func eventually(t testing.TB, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testutil.Eventually(t, 20*time.Second, func() (bool, string) {
 		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last: %s", what, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ok, what + "; last: " + last
+	})
 }
 
 // reply is a decoded lambda answer.
