@@ -56,7 +56,7 @@ verify: generate ## Regenerate and fail if a generated file or go.mod is stale.
 .PHONY: build
 build: ## Build every binary (static) into bin/.
 	@mkdir -p $(BIN_DIR)
-	$(if $(BINARIES),go build -trimpath -o $(BIN_DIR)/ $(addprefix ./cmd/,$(BINARIES)),@echo "no binaries yet")
+	$(if $(BINARIES),go build -trimpath -ldflags='-s -w' -o $(BIN_DIR)/ $(addprefix ./cmd/,$(BINARIES)),@echo "no binaries yet")
 
 .PHONY: image-controller
 image-controller: ## Build the controller image modelsync-controller:latest (FROM scratch).
