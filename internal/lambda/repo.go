@@ -1,16 +1,16 @@
 package lambda
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modelsync/modelsync/internal/gitops"
 )
 
 // Checkout is a local git checkout that deployers read.
@@ -173,25 +173,18 @@ func (r *remote) clone(ctx context.Context) error {
 	if err := os.Rename(tmp, r.dir); err != nil {
 		return fmt.Errorf("failed to move clone of repo %s into place: %w", r.name, err)
 	}
-	r.log.Info("cloned", "url", r.url, "branch", r.branch, "revision", rev)
+	r.log.Info("cloned", "url", (*gitops.Redactor)(nil).String(r.url), "branch", r.branch, "revision", rev)
 	r.head = rev
 	return nil
 }
 
-// git runs the git CLI in dir and returns its trimmed standard output. The error carries
-// the command and git's standard error.
+// git runs the git CLI in dir and returns its standard output. Errors name the command and
+// carry git's standard error, with URL credentials removed.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return "", fmt.Errorf("failed to run git %s: %w: %s", args[0], err, msg)
+	g := gitops.Git{Dir: dir, Env: []string{"GIT_CONFIG_NOSYSTEM=1"}}
+	out, err := g.Run(ctx, args...)
+	if err != nil {
+		return "", fmt.Errorf("failed to run %w", err)
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	return strings.TrimSpace(out), nil
 }
