@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,7 +44,7 @@ func (r *runInfo) Result() string {
 
 // Finished reports whether the run has ended.
 func (r *runInfo) Finished() bool {
-	return r.Succeeded == metav1.ConditionTrue || r.Succeeded == metav1.ConditionFalse
+	return pipelinerun.Status{Succeeded: r.Succeeded}.Finished()
 }
 
 func newRunInfo(u *unstructured.Unstructured) runInfo {
@@ -62,32 +61,9 @@ func newRunInfo(u *unstructured.Unstructured) runInfo {
 	if raw := u.GetAnnotations()[automlv1alpha1.AnnotationParameters]; raw != "" {
 		_ = json.Unmarshal([]byte(raw), &r.Parameters) // a hand-edited annotation shows as no parameters
 	}
-	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conditions {
-		m, ok := c.(map[string]any)
-		if !ok || m["type"] != "Succeeded" {
-			continue
-		}
-		status, _ := m["status"].(string)
-		r.Succeeded = metav1.ConditionStatus(status)
-		r.Reason, _ = m["reason"].(string)
-		r.Message, _ = m["message"].(string)
-	}
-	r.Start = nestedTime(u, "status", "startTime")
-	r.End = nestedTime(u, "status", "completionTime")
+	st := pipelinerun.ReadStatus(u)
+	r.Succeeded, r.Reason, r.Message, r.Start, r.End = st.Succeeded, st.Reason, st.Message, st.Start, st.Completion
 	return r
-}
-
-func nestedTime(u *unstructured.Unstructured, fields ...string) *metav1.Time {
-	s, ok, _ := unstructured.NestedString(u.Object, fields...)
-	if !ok || s == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return nil
-	}
-	return &metav1.Time{Time: t}
 }
 
 // modelSyncRunsSelector selects the runs of one ModelSync, or of every ModelSync when name is "".

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,7 +41,7 @@ type run struct {
 
 func (r *run) name() string { return r.obj.GetName() }
 func (r *run) finished() bool {
-	return r.succeeded == metav1.ConditionTrue || r.succeeded == metav1.ConditionFalse
+	return pipelinerun.Status{Succeeded: r.succeeded}.Finished()
 }
 func (r *run) succeededOK() bool { return r.succeeded == metav1.ConditionTrue }
 
@@ -72,44 +71,19 @@ func parseRun(ms *automlv1alpha1.ModelSync, u *unstructured.Unstructured) *run {
 	annotations := u.GetAnnotations()
 	r.trigger = automlv1alpha1.Trigger(annotations[automlv1alpha1.AnnotationTrigger])
 	r.requestedAt = annotations[automlv1alpha1.AnnotationRequestedAt]
-	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	var transition *metav1.Time
-	for _, c := range conditions {
-		cond, ok := c.(map[string]any)
-		if !ok || cond["type"] != "Succeeded" {
-			continue
-		}
-		switch status, _ := cond["status"].(string); status {
-		case "True", "False":
-			r.succeeded = metav1.ConditionStatus(status)
-		}
-		r.reason, _ = cond["reason"].(string)
-		transition = timeField(cond, "lastTransitionTime")
+	st := pipelinerun.ReadStatus(u)
+	if st.Finished() {
+		r.succeeded = st.Succeeded
 	}
-	r.start = timeField(u.Object, "status", "startTime")
-	r.completion = timeField(u.Object, "status", "completionTime")
+	r.reason, r.start, r.completion = st.Reason, st.Start, st.Completion
 	if r.finished() && r.completion == nil {
-		r.completion = transition
+		r.completion = st.Transition
 		if r.completion == nil {
 			created := u.GetCreationTimestamp()
 			r.completion = &created
 		}
 	}
 	return r
-}
-
-// timeField reads an RFC 3339 time at the given path, or nil.
-func timeField(obj map[string]any, path ...string) *metav1.Time {
-	s, _, _ := unstructured.NestedString(obj, path...)
-	if s == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return nil
-	}
-	mt := metav1.NewTime(t)
-	return &mt
 }
 
 func (r *run) status() *automlv1alpha1.RunStatus {
