@@ -20,6 +20,10 @@ const (
 	AnnotationForce = "automl.cloudai.kubeflow.org/force"
 	// AnnotationRequestedParameters holds the parameters (a JSON object) of a forced run.
 	AnnotationRequestedParameters = "automl.cloudai.kubeflow.org/requested-parameters"
+
+	// AnnotationSourceCommit is set by a GitOps agent (the demo's plays one) on the objects it
+	// applies: the git commit they were applied from. kubectl modelsync lineage shows it.
+	AnnotationSourceCommit = "automl.cloudai.kubeflow.org/source-commit"
 )
 
 // Trigger says why a PipelineRun was created.
