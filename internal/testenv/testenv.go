@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,9 +50,24 @@ type Env struct {
 	dir string
 }
 
+// Options change how the control plane starts.
+type Options struct {
+	// Dir, when set, holds the control plane's state (etcd's data and the kubeconfig) and is
+	// left in place by Stop; it is created when missing. Empty means a temporary folder that
+	// Stop removes.
+	Dir string
+	// APIServerArgs are extra kube-apiserver flags (name without dashes → value).
+	APIServerArgs map[string]string
+	// Out receives the output of etcd and kube-apiserver; nil discards it.
+	Out io.Writer
+}
+
 // Start starts etcd and kube-apiserver and installs the CRDs. It fails with a hint when the
 // binaries have not been built.
-func Start() (*Env, error) {
+func Start() (*Env, error) { return StartWith(Options{}) }
+
+// StartWith is Start with options.
+func StartWith(opts Options) (*Env, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -81,6 +97,19 @@ func Start() (*Env, error) {
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 	}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(filepath.Join(opts.Dir, "etcd"), 0o700); err != nil {
+			return nil, err
+		}
+		env.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(opts.Dir, "etcd"), Out: opts.Out, Err: opts.Out}
+	}
+	if len(opts.APIServerArgs) > 0 || opts.Out != nil {
+		api := &envtest.APIServer{Out: opts.Out, Err: opts.Out}
+		for k, v := range opts.APIServerArgs {
+			api.Configure().Set(k, v)
+		}
+		env.ControlPlane.APIServer = api
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("failed to start the test control plane: %w", err)
@@ -90,11 +119,15 @@ func Start() (*Env, error) {
 		_ = env.Stop()
 		return nil, err
 	}
-	if e.dir, err = os.MkdirTemp("", "modelsync-testenv-"); err != nil {
-		_ = env.Stop()
-		return nil, err
+	dir := opts.Dir
+	if dir == "" {
+		if e.dir, err = os.MkdirTemp("", "modelsync-testenv-"); err != nil {
+			_ = env.Stop()
+			return nil, err
+		}
+		dir = e.dir
 	}
-	e.Kubeconfig = filepath.Join(e.dir, "kubeconfig")
+	e.Kubeconfig = filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(e.Kubeconfig, env.KubeConfig, 0o600); err != nil {
 		_ = e.Stop()
 		return nil, err
@@ -102,7 +135,7 @@ func Start() (*Env, error) {
 	return e, nil
 }
 
-// Stop stops the control plane and removes its files.
+// Stop stops the control plane and removes its files (those of a temporary folder only).
 func (e *Env) Stop() error {
 	err := e.env.Stop()
 	if e.dir != "" {
@@ -113,8 +146,11 @@ func (e *Env) Stop() error {
 
 // Main starts one environment for a test binary, stores it in *env, runs the tests and stops it.
 // Use it from TestMain: func TestMain(m *testing.M) { testenv.Main(m, &env) }.
-func Main(m *testing.M, env **Env) {
-	e, err := Start()
+func Main(m *testing.M, env **Env) { MainWith(m, env, Options{}) }
+
+// MainWith is Main with options.
+func MainWith(m *testing.M, env **Env, opts Options) {
+	e, err := StartWith(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		os.Exit(1)
