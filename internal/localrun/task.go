@@ -342,14 +342,14 @@ func lookPath(file, path string) (string, error) {
 	return "", fmt.Errorf("%q: executable file not found in the step's PATH", file)
 }
 
-// env is an ordered environment.
-type env struct {
+// environ is an ordered environment.
+type environ struct {
 	keys []string
 	vals map[string]string
 }
 
-func newEnv(base []string) *env {
-	e := &env{vals: map[string]string{}}
+func newEnv(base []string) *environ {
+	e := &environ{vals: map[string]string{}}
 	for _, kv := range base {
 		k, v, _ := strings.Cut(kv, "=")
 		e.set(k, v)
@@ -357,18 +357,18 @@ func newEnv(base []string) *env {
 	return e
 }
 
-func (e *env) set(k, v string) {
+func (e *environ) set(k, v string) {
 	if !slices.Contains(e.keys, k) {
 		e.keys = append(e.keys, k)
 	}
 	e.vals[k] = v
 }
 
-func (e *env) unset(k string) { delete(e.vals, k) }
+func (e *environ) unset(k string) { delete(e.vals, k) }
 
-func (e *env) get(k string) string { return e.vals[k] }
+func (e *environ) get(k string) string { return e.vals[k] }
 
-func (e *env) list() []string {
+func (e *environ) list() []string {
 	out := make([]string, 0, len(e.vals))
 	for _, k := range e.keys {
 		if v, ok := e.vals[k]; ok {
