@@ -50,7 +50,7 @@ spec:
             secretKeyRef: {name: nope, key: token, optional: true}
       script: |
         #!/bin/sh
-        echo "hello from $(context.task.name) in $(context.pipelineRun.name)"
+        echo "hello from $(context.task.name) in $(context.taskRun.name)"
         echo "token=$TOKEN missing=${MISSING-unset}"
         printf '%s%s' "$(params.greeting)" "$(params["suffix"])" > $(workspaces.shared.path)/greeting
         printf 'world' > $(results.word.path)
@@ -167,9 +167,13 @@ func TestTwoTasks(t *testing.T) {
 	}
 
 	// The logs, through the API server's pods/log, as kubectl modelsync logs reads them.
-	steps, err := steplogs.Discover(context.Background(), kube, ns, "two-1", "")
-	if err != nil {
-		t.Fatal(err)
+	var steps []steplogs.Step
+	for _, task := range []string{"produce", "consume"} { // pods created within a second sort by name
+		s, err := steplogs.Discover(context.Background(), kube, ns, "two-1", task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, s...)
 	}
 	var out bytes.Buffer
 	for _, s := range steps {
@@ -182,7 +186,7 @@ func TestTwoTasks(t *testing.T) {
 		}
 		rc.Close()
 	}
-	want := `[produce : write] hello from produce in two-1
+	want := `[produce : write] hello from produce in two-1-produce
 [produce : write] token=s3cret missing=unset
 [consume : plain] no shebang: tmpl-bob
 [consume : cmd] world-bob
