@@ -50,6 +50,13 @@ spec:
     - name: model-id
       value: labelbot-test-1
 `)
+	if s, _, _ := condition(u); s != "True" {
+		logs, _ := filepath.Glob(filepath.Join(r.opts.Dir, ns, "train-1", "tasks", "*", "logs", "*.log"))
+		for _, l := range logs {
+			data, _ := os.ReadFile(l)
+			t.Logf("%s:\n%s", l, data)
+		}
+	}
 	wantCondition(t, u, "True", ReasonSucceeded)
 	results, _, _ := unstructured.NestedSlice(u.Object, "status", "results")
 	if len(results) != 1 || results[0].(map[string]any)["value"] != "labelbot-test-1" {

@@ -114,7 +114,7 @@ func mapPaths(s string, paths []hostPath) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		matched := false
-		if s[i] == '/' && (i == 0 || !pathChar(s[i-1]) && s[i-1] != '/') {
+		if s[i] == '/' && (i == 0 || !nameChar(s[i-1])) {
 			for _, p := range sorted {
 				end := i + len(p.container)
 				if strings.HasPrefix(s[i:], p.container) && (end == len(s) || !pathChar(s[end])) {
@@ -135,4 +135,10 @@ func mapPaths(s string, paths []hostPath) string {
 
 func pathChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '~'
+}
+
+// nameChar reports whether c, just before a '/', makes the path relative to something else
+// ($HOME/x, ./x, a/x). A '-' or ':' is fine: ${VAR:-/scratch}.
+func nameChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '~' || c == '/'
 }
