@@ -39,7 +39,8 @@
 //     status.results.
 //   - spec.timeouts.pipeline (default 1h, 0 for none) ends the run with PipelineRunTimeout;
 //     spec.status Cancelled, CancelledRunFinally or StoppedRunFinally (checked every
-//     PollInterval) ends it with Cancelled. Running steps are killed with their process group.
+//     PollInterval) ends it with Cancelled. A pipeline task's timeout fails the task. Running
+//     steps are killed with their process group.
 //   - Status goes through the status subresource: startTime, the Succeeded condition
 //     (Unknown/Running, then True/Succeeded or False with a reason), completionTime, results and
 //     childReferences. Each task gets a TaskRun <run>-<task> and a Pod <run>-<task>-pod, both
@@ -68,7 +69,7 @@
 // command, $(workspaces.W.claim|volume), $(steps...) and $(context.taskRun.uid).
 //
 // Ignored: images, securityContext, computeResources, podTemplate, serviceAccountName,
-// taskRunSpecs, taskRunTemplate, timeouts.tasks and timeouts.finally, pipeline task timeout,
+// taskRunSpecs, taskRunTemplate, timeouts.tasks and timeouts.finally,
 // workspaces' readOnly, result size limits.
 //
 // A run that a previous runner process left Running is marked Failed by Start: runs are not

@@ -1,14 +1,19 @@
 package localrun
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/modelsync/modelsync/internal/testutil"
 )
@@ -119,4 +124,74 @@ spec:
 	}
 	done <- nil // for the deferred stop
 	wantCondition(t, getRun(t, ns, "interrupted"), "False", ReasonFailed, "stopped")
+}
+
+func TestTaskTimeout(t *testing.T) {
+	ns := env.Namespace(t)
+	r := newRunner(t)
+	u := runNow(t, r, ns, "task-timeout", `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: task-timeout
+spec:
+  pipelineSpec:
+    tasks:
+      - name: nap
+        timeout: 1s
+        taskSpec:
+          steps:
+            - name: sleep
+              command: [sleep, "60"]
+`)
+	wantCondition(t, u, "False", ReasonFailed, `task "nap" exceeded its timeout of 1s`)
+}
+
+// TestFollowLogs reads a step's log through the API server while the step still runs.
+func TestFollowLogs(t *testing.T) {
+	ns := env.Namespace(t)
+	r := newRunner(t)
+	apply(t, ns, `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: chatty
+spec:
+  pipelineSpec:
+    tasks:
+      - name: talk
+        taskSpec:
+          steps:
+            - name: talk
+              script: |
+                echo first
+                sleep 2
+                echo second
+`)
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(context.Background(), ns, "chatty") }()
+	kube := kubernetes.NewForConfigOrDie(env.Config)
+	var rc io.ReadCloser
+	testutil.Eventually(t, 30*time.Second, func() (bool, string) {
+		var err error
+		rc, err = kube.CoreV1().Pods(ns).GetLogs("chatty-talk-pod", &corev1.PodLogOptions{Container: "step-talk", Follow: true}).Stream(context.Background())
+		return err == nil, fmt.Sprint(err)
+	})
+	defer rc.Close()
+	br := bufio.NewReader(rc)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first line = %q, %v", line, err)
+	}
+	if s, _, _ := condition(getRun(t, ns, "chatty")); s != "Unknown" {
+		t.Errorf("the run had already ended (%s) when its first line arrived", s)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil || string(rest) != "second\n" {
+		t.Errorf("rest = %q, %v", rest, err)
+	}
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	wantCondition(t, getRun(t, ns, "chatty"), "True", ReasonSucceeded)
 }

@@ -37,6 +37,11 @@ func (e *execution) runTask(ctx context.Context, t *planTask) (map[string]string
 	if err := tc.prepare(); err != nil {
 		return nil, err
 	}
+	if t.Timeout != nil && t.Timeout.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, t.Timeout.Duration, fmt.Errorf("task %q exceeded its timeout of %s", t.Name, t.Timeout.Duration))
+		defer cancel()
+	}
 	start := time.Now()
 	e.r.progressf("task %s/%s started", e.id(), t.Name)
 	e.addChild(ctx, tc.taskRun, t.Name)
@@ -66,7 +71,7 @@ func (e *execution) runTask(ctx context.Context, t *planTask) (map[string]string
 	if stepErr != nil {
 		e.r.progressf("task %s/%s failed after %s: %v", e.id(), t.Name, time.Since(start).Round(time.Millisecond), stepErr)
 		var f *runFailure
-		if errors.As(stepErr, &f) || ctx.Err() != nil {
+		if errors.As(stepErr, &f) {
 			return nil, stepErr
 		}
 		return nil, fail(ReasonFailed, "task %q failed: %v", t.Name, stepErr)
