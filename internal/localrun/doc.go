@@ -59,6 +59,15 @@
 // log options (tailLines, sinceTime, timestamps, ...) are ignored. Every step pod also
 // carries the annotation AnnotationLogDir naming the folder of its <container>.log files.
 //
+// # Usage
+//
+//	caFile, err := localrun.NewKubeletCA(stateDir)
+//	env, err := testenv.StartWith(testenv.Options{
+//		APIServerArgs: map[string]string{"kubelet-certificate-authority": caFile},
+//	})
+//	r, err := localrun.New(localrun.Options{Config: env.Config, Dir: runsDir, KubeletCADir: stateDir, Progress: os.Stderr})
+//	go r.Start(ctx) // until ctx is done
+//
 // # Not supported
 //
 // These fail the run with a message naming them: resolvers and bundles, custom tasks and
