@@ -32,7 +32,8 @@
 //     ...), a workspace's mount path (default /workspace/<name>) is its folder, and the mount
 //     path of an emptyDir volume of the Task is a folder of the task (volumes/<name>). These
 //     paths are rewritten where they appear as whole paths in scripts, command, args, env
-//     values and workingDir; a path assembled at run time by the script is not.
+//     values and workingDir; a path assembled at run time by the script is not, and is used on the
+//     host as it is. Steps run as the runner's user, with its access to the machine.
 //   - A non-zero exit fails the task and the run ("Failed", message naming the task and
 //     `"step-x" exited with code N`); later steps and not yet started tasks do not run.
 //   - Results are read from the results folder after the task; pipeline results fill

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,6 +194,14 @@ func TestTwoTasks(t *testing.T) {
 `
 	if out.String() != want {
 		t.Errorf("logs:\n%s\nwant:\n%s", out.String(), want)
+	}
+
+	// And unchanged kubectl reads them too.
+	if _, err := exec.LookPath("kubectl"); err == nil {
+		got, err := exec.Command("kubectl", "--kubeconfig", env.Kubeconfig, "-n", ns, "logs", "two-1-consume-pod", "-c", "step-cmd").CombinedOutput()
+		if err != nil || string(got) != "world-bob\n" {
+			t.Errorf("kubectl logs: %q, %v", got, err)
+		}
 	}
 }
 
