@@ -22,11 +22,8 @@ func (p *plan) pipelineVars(results map[string]map[string]string) lookupFunc {
 		case "context.pipeline.name":
 			return p.pipelineName, nil
 		}
-		if name, ok := strings.CutPrefix(key, "params."); ok {
-			if v, ok := p.params[name]; ok {
-				return v, nil
-			}
-			return "", fmt.Errorf("$(%s): the pipeline declares no param %q", key, name)
+		if strings.HasPrefix(key, "params.") {
+			return paramValue(key, p.params, p.arrays, "pipeline")
 		}
 		if w, ok := strings.CutSuffix(strings.TrimPrefix(key, "workspaces."), ".bound"); ok && strings.HasPrefix(key, "workspaces.") {
 			if dir, ok := p.workspaces[w]; ok {
@@ -77,15 +74,25 @@ func (p *plan) check(where string) *runFailure {
 			deps[a] = true
 		}
 		for _, prm := range t.Params {
-			if prm.Value.Type != v1.ParamTypeString {
-				return unsupported(ReasonValidationFailed, fmt.Sprintf("%s: param %q of type %s (only string params)", at, prm.Name, prm.Value.Type))
+			var err error
+			values := []string{prm.Value.StringVal}
+			switch prm.Value.Type {
+			case v1.ParamTypeString:
+				_, err = expand(prm.Value.StringVal, static)
+			case v1.ParamTypeArray:
+				values = prm.Value.ArrayVal
+				_, err = expandList(values, static, p.arrays)
+			default:
+				return unsupported(ReasonValidationFailed, fmt.Sprintf("%s: param %q of type %s (only string and array params)", at, prm.Name, prm.Value.Type))
 			}
-			if _, err := expand(prm.Value.StringVal, static); err != nil {
+			if err != nil {
 				return fail(ReasonValidationFailed, "%s: param %q: %v", at, prm.Name, err)
 			}
-			for _, key := range refs(prm.Value.StringVal) {
-				if task, _, ok := taskResultRef(key); ok {
-					deps[task] = true
+			for _, v := range values {
+				for _, key := range refs(v) {
+					if task, _, ok := taskResultRef(key); ok {
+						deps[task] = true
+					}
 				}
 			}
 		}
@@ -131,37 +138,49 @@ func allDone(deps []string, done map[string]bool) bool {
 
 // checkTask checks the task's params and the references in its steps.
 func (p *plan) checkTask(at string, t *planTask) *runFailure {
-	given := map[string]bool{}
+	given := map[string]v1.ParamType{}
 	for _, prm := range t.Params {
-		given[prm.Name] = true
+		given[prm.Name] = prm.Value.Type
 	}
-	params := map[string]string{}
+	params, arrays := map[string]string{}, map[string][]string{}
 	for _, spec := range t.spec.Params {
-		if !given[spec.Name] && spec.Default == nil {
+		typ, ok := given[spec.Name]
+		switch {
+		case !ok && spec.Default == nil:
 			return fail(ReasonParameterMissing, "%s: the task's param %q has no value and no default", at, spec.Name)
+		case ok && typ != paramType(spec):
+			return fail(ReasonValidationFailed, "%s: param %q is declared of type %s but given a %s", at, spec.Name, paramType(spec), typ)
 		}
-		params[spec.Name] = ""
+		if paramType(spec) == v1.ParamTypeArray {
+			arrays[spec.Name] = nil
+		} else {
+			params[spec.Name] = ""
+		}
 	}
 	ws := map[string]string{}
 	for _, w := range t.spec.Workspaces {
 		ws[w.Name] = ""
 	}
-	lookup := taskVars(t, "", "", params, ws, "")
+	lookup := taskVars(t, "", "", params, arrays, ws, "")
 	for _, st := range t.spec.Steps {
+		_, err := expandList(append(append([]string(nil), st.Command...), st.Args...), lookup, arrays)
 		for _, s := range stepStrings(t.spec.StepTemplate, &st) {
-			if _, err := expand(s, lookup); err != nil {
-				return fail(ReasonValidationFailed, "%s: step %q: %v", at, st.Name, err)
+			if err != nil {
+				break
 			}
+			_, err = expand(s, lookup)
+		}
+		if err != nil {
+			return fail(ReasonValidationFailed, "%s: step %q: %v", at, st.Name, err)
 		}
 	}
 	return nil
 }
 
-// stepStrings are the strings of a step (and of the step template) that take variables.
+// stepStrings are the strings of a step (and of the step template) that take variables, but
+// command and args, which are lists.
 func stepStrings(tmpl *v1.StepTemplate, st *v1.Step) []string {
-	out := []string{st.Script, st.WorkingDir}
-	out = append(out, st.Command...)
-	out = append(out, st.Args...)
+	out := []string{st.Script, st.WorkingDir, st.Image}
 	for _, e := range st.Env {
 		out = append(out, e.Value)
 	}
@@ -176,7 +195,7 @@ func stepStrings(tmpl *v1.StepTemplate, st *v1.Step) []string {
 
 // taskVars are the variables of a task's steps. ws maps each declared workspace to its host
 // folder ("" when unbound).
-func taskVars(t *planTask, taskRun, namespace string, params, ws map[string]string, resultsDir string) lookupFunc {
+func taskVars(t *planTask, taskRun, namespace string, params map[string]string, arrays map[string][]string, ws map[string]string, resultsDir string) lookupFunc {
 	return func(key string) (string, error) {
 		switch key {
 		case "context.taskRun.name":
@@ -186,11 +205,8 @@ func taskVars(t *planTask, taskRun, namespace string, params, ws map[string]stri
 		case "context.task.name":
 			return t.taskName, nil
 		}
-		if name, ok := strings.CutPrefix(key, "params."); ok {
-			if v, ok := params[name]; ok {
-				return v, nil
-			}
-			return "", fmt.Errorf("$(%s): the task declares no param %q", key, name)
+		if strings.HasPrefix(key, "params.") {
+			return paramValue(key, params, arrays, "task")
 		}
 		if rest, ok := strings.CutPrefix(key, "workspaces."); ok {
 			name, field, _ := strings.Cut(rest, ".")

@@ -10,9 +10,11 @@
 //     spec.pipelineSpec. Tasks: taskRef.name (a Task of the namespace) or an inline taskSpec.
 //     Tasks start once the tasks named in runAfter, and those whose results their params use,
 //     have succeeded; independent tasks run at the same time.
-//   - Params (strings only): the run's params over the Pipeline's defaults (a param without
+//   - Params (string and array): the run's params over the Pipeline's defaults (a param without
 //     either fails the run; params the Pipeline does not declare are ignored), then the
-//     pipeline task's params over the Task's defaults.
+//     pipeline task's params over the Task's defaults. An array is used whole as an element
+//     "$(params.x[*])" of command, args or an array param value, or one element at a time,
+//     $(params.x[0]), anywhere.
 //   - Variables: $(params.x), $(params["x"]), $(context.pipelineRun.name|namespace|uid),
 //     $(context.pipeline.name), $(context.taskRun.name|namespace), $(context.task.name),
 //     $(tasks.T.results.R), $(workspaces.W.path|bound), $(results.R.path) — in step scripts,
@@ -74,7 +76,7 @@
 // These fail the run with a message naming them: resolvers and bundles, custom tasks and
 // cluster tasks, finally, when, matrix, retries, pipelines in pipelines, onError, sidecars,
 // step actions, step when, stdoutConfig/stderrConfig, envFrom, env valueFrom other than
-// secretKeyRef/configMapKeyRef, array and object params and results, configMap/secret/
+// secretKeyRef/configMapKeyRef, object params, array and object results, configMap/secret/
 // projected/csi workspaces, volumes other than emptyDir, a step with neither script nor
 // command, $(workspaces.W.claim|volume), $(steps...) and $(context.taskRun.uid).
 //

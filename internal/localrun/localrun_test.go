@@ -292,3 +292,49 @@ func TestUnsupported(t *testing.T) {
 		})
 	}
 }
+
+func TestArrayParams(t *testing.T) {
+	ns := env.Namespace(t)
+	r := newRunner(t)
+	u := runNow(t, r, ns, "arrays", `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: arrays
+spec:
+  params:
+    - name: list
+      value: [a, "b c"]
+  pipelineSpec:
+    params:
+      - name: list
+        type: array
+      - name: empty
+        type: array
+        default: []
+    tasks:
+      - name: show
+        params:
+          - name: items
+            value: ["$(params.list[*])", "$(params.empty[*])", "last-$(params.list[0])"]
+        taskSpec:
+          params:
+            - name: items
+              type: array
+          steps:
+            - name: args
+              args: ["$(params.items[*])"]
+              script: |
+                #!/bin/sh
+                echo "n=$# second=$(params.items[1])"
+                for a in "$@"; do echo "[$a]"; done
+`)
+	wantCondition(t, u, "True", ReasonSucceeded)
+	data, err := os.ReadFile(filepath.Join(r.opts.Dir, ns, "arrays", "tasks", "show", "logs", "step-args.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "n=3 second=b c\n[a]\n[b c]\n[last-a]\n"; string(data) != want {
+		t.Errorf("log = %q, want %q", data, want)
+	}
+}

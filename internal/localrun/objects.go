@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,7 +52,11 @@ func (r *Runner) createTaskRun(ctx context.Context, tc *taskContext, start time.
 	}
 	params := []any{}
 	for _, p := range tc.t.Params {
-		params = append(params, map[string]any{"name": p.Name, "value": p.Value.StringVal})
+		var v any = tc.params[p.Name].StringVal
+		if tc.params[p.Name].Type == v1.ParamTypeArray {
+			v = toAny(tc.params[p.Name].ArrayVal)
+		}
+		params = append(params, map[string]any{"name": p.Name, "value": v})
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "tekton.dev/v1", "kind": "TaskRun",
@@ -94,6 +99,14 @@ func (r *Runner) finishTaskRun(ctx context.Context, tc *taskContext, start time.
 		}
 		return true
 	})
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func toMap(v any) (map[string]any, error) {

@@ -55,7 +55,8 @@ type plan struct {
 	run          *v1.PipelineRun
 	pipelineName string
 	spec         *v1.PipelineSpec
-	params       map[string]string // pipeline params: the run's and the defaults
+	params       map[string]string   // pipeline string params: the run's and the defaults
+	arrays       map[string][]string // pipeline array params
 	workspaces   map[string]string // pipeline workspace → host folder; "" is unbound
 	tasks        []*planTask
 	byName       map[string]*planTask
@@ -134,28 +135,45 @@ func (p *plan) resolveParams(where string) *runFailure {
 	for _, prm := range p.run.Spec.Params {
 		given[prm.Name] = prm.Value
 	}
-	p.params = map[string]string{}
+	p.params, p.arrays = map[string]string{}, map[string][]string{}
 	var missing []string
 	for _, spec := range p.spec.Params {
-		if spec.Type != "" && spec.Type != v1.ParamTypeString {
-			return unsupported(ReasonValidationFailed, fmt.Sprintf("%s: param %q of type %s (only string params)", where, spec.Name, spec.Type))
+		typ := paramType(spec)
+		if typ != v1.ParamTypeString && typ != v1.ParamTypeArray {
+			return unsupported(ReasonValidationFailed, fmt.Sprintf("%s: param %q of type %s (only string and array params)", where, spec.Name, typ))
 		}
 		v, ok := given[spec.Name]
-		switch {
-		case ok && v.Type != v1.ParamTypeString:
-			return unsupported(ReasonValidationFailed, fmt.Sprintf("spec.params: param %q of type %s (only string params)", spec.Name, v.Type))
-		case ok:
+		if !ok {
+			if spec.Default == nil {
+				missing = append(missing, spec.Name)
+				continue
+			}
+			v = *spec.Default
+		}
+		if v.Type != typ {
+			return fail(ReasonValidationFailed, "param %q is declared of type %s but has a value of type %s", spec.Name, typ, v.Type)
+		}
+		if typ == v1.ParamTypeArray {
+			p.arrays[spec.Name] = append([]string{}, v.ArrayVal...)
+		} else {
 			p.params[spec.Name] = v.StringVal
-		case spec.Default != nil:
-			p.params[spec.Name] = spec.Default.StringVal
-		default:
-			missing = append(missing, spec.Name)
 		}
 	}
 	if len(missing) > 0 {
 		return fail(ReasonParameterMissing, "pipelinerun is missing params required by %s (no default): %s", where, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// paramType is the declared type of a param, else the type of its default, else string.
+func paramType(spec v1.ParamSpec) v1.ParamType {
+	switch {
+	case spec.Type != "":
+		return spec.Type
+	case spec.Default != nil && spec.Default.Type != "":
+		return spec.Default.Type
+	}
+	return v1.ParamTypeString
 }
 
 // resolveWorkspaces gives each bound pipeline workspace a fresh folder of the run.
@@ -248,8 +266,8 @@ func checkTaskSpec(at string, s *v1.TaskSpec) *runFailure {
 		return unsupported(ReasonValidationFailed, at+": sidecars")
 	}
 	for _, p := range s.Params {
-		if p.Type != "" && p.Type != v1.ParamTypeString {
-			return unsupported(ReasonValidationFailed, fmt.Sprintf("%s: param %q of type %s (only string params)", at, p.Name, p.Type))
+		if typ := paramType(p); typ != v1.ParamTypeString && typ != v1.ParamTypeArray {
+			return unsupported(ReasonValidationFailed, fmt.Sprintf("%s: param %q of type %s (only string and array params)", at, p.Name, typ))
 		}
 	}
 	for _, res := range s.Results {

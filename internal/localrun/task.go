@@ -26,6 +26,8 @@ type taskContext struct {
 	pod     string
 	dir     string // tasks/<task>
 	vars    lookupFunc
+	arrays  map[string][]string      // the task's array params
+	params  map[string]v1.ParamValue // the params the pipeline task gave, expanded
 	paths   []hostPath
 	pstate  *podState
 }
@@ -84,9 +86,15 @@ func (e *execution) runTask(ctx context.Context, t *planTask) (map[string]string
 func (tc *taskContext) prepare() error {
 	e, t := tc.e, tc.t
 	lookup := e.plan.pipelineVars(e.resultsSnapshot())
-	given := map[string]string{}
+	given := map[string]v1.ParamValue{}
 	for _, prm := range t.Params {
-		v, err := expand(prm.Value.StringVal, lookup)
+		var err error
+		v := v1.ParamValue{Type: prm.Value.Type}
+		if v.Type == v1.ParamTypeArray {
+			v.ArrayVal, err = expandList(prm.Value.ArrayVal, lookup, e.plan.arrays)
+		} else {
+			v.StringVal, err = expand(prm.Value.StringVal, lookup)
+		}
 		if err != nil {
 			var f *runFailure
 			if errors.As(err, &f) {
@@ -96,14 +104,19 @@ func (tc *taskContext) prepare() error {
 		}
 		given[prm.Name] = v
 	}
-	params := map[string]string{}
+	params, arrays := map[string]string{}, map[string][]string{}
 	for _, spec := range t.spec.Params {
-		if v, ok := given[spec.Name]; ok {
-			params[spec.Name] = v
-		} else if spec.Default != nil {
-			params[spec.Name] = spec.Default.StringVal
+		v, ok := given[spec.Name]
+		if !ok && spec.Default != nil {
+			v = *spec.Default
+		}
+		if paramType(spec) == v1.ParamTypeArray {
+			arrays[spec.Name] = append([]string{}, v.ArrayVal...)
+		} else {
+			params[spec.Name] = v.StringVal
 		}
 	}
+	tc.params = given
 	for _, sub := range []string{"results", "home", "logs", "scripts", "work"} {
 		if err := os.MkdirAll(filepath.Join(tc.dir, sub), 0o755); err != nil {
 			return err
@@ -168,7 +181,8 @@ func (tc *taskContext) prepare() error {
 		}
 		tc.paths = append(tc.paths, hostPath{strings.TrimSuffix(m.MountPath, "/"), filepath.Join(host, m.SubPath)})
 	}
-	tc.vars = taskVars(t, tc.taskRun, e.run.Namespace, params, ws, filepath.Join(tc.dir, "results"))
+	tc.arrays = arrays
+	tc.vars = taskVars(t, tc.taskRun, e.run.Namespace, params, arrays, ws, filepath.Join(tc.dir, "results"))
 	return nil
 }
 
@@ -222,13 +236,12 @@ func (tc *taskContext) runStep(ctx context.Context, i int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail("%v", err)
 	}
-	args := make([]string, 0, len(st.Command)+len(st.Args))
-	for _, a := range append(append([]string(nil), st.Command...), st.Args...) {
-		v, err := tc.subst(a)
-		if err != nil {
-			return fail("%v", err)
-		}
-		args = append(args, v)
+	args, err := expandList(append(append([]string(nil), st.Command...), st.Args...), tc.vars, tc.arrays)
+	if err != nil {
+		return fail("%v", err)
+	}
+	for i, a := range args {
+		args[i] = mapPaths(a, tc.paths)
 	}
 	if st.Script != "" {
 		script, err := tc.subst(st.Script)

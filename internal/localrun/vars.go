@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -15,16 +16,93 @@ var refPattern = regexp.MustCompile(`\$\(((?:params|context|tasks|workspaces|res
 // lookupFunc returns the value of a normalized reference (params.x, tasks.t.results.r, ...).
 type lookupFunc func(key string) (string, error)
 
-// normalizeRef turns params["x"] and params['x'] into params.x. Array and object accessors
-// ([*], [0], .key on an object) are returned unchanged and fail in the lookup.
+// normalizeRef turns params["x"] and params['x'] (with any accessor after them, such as
+// [*]) into params.x.
 func normalizeRef(ref string) string {
 	for _, q := range []string{`"`, `'`} {
 		prefix := "params[" + q
-		if strings.HasPrefix(ref, prefix) && strings.HasSuffix(ref, q+"]") {
-			return "params." + strings.TrimSuffix(strings.TrimPrefix(ref, prefix), q+"]")
+		if rest, ok := strings.CutPrefix(ref, prefix); ok {
+			if name, after, ok := strings.Cut(rest, q+"]"); ok {
+				return "params." + name + after
+			}
 		}
 	}
 	return ref
+}
+
+// wholeRef returns the normalized reference when s is exactly one $(...) reference.
+func wholeRef(s string) string {
+	m := refPattern.FindStringSubmatchIndex(s)
+	if m == nil || m[0] != 0 || m[1] != len(s) {
+		return ""
+	}
+	return normalizeRef(s[m[2]:m[3]])
+}
+
+// arrayRef splits params.x[*] or params.x[2] into x and "*" or "2".
+func arrayRef(key string) (name, index string, ok bool) {
+	rest, ok := strings.CutPrefix(key, "params.")
+	if !ok || !strings.HasSuffix(rest, "]") {
+		return "", "", false
+	}
+	i := strings.LastIndex(rest, "[")
+	if i <= 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1 : len(rest)-1], true
+}
+
+// paramValue resolves a params.* key from string and array params. who names the declarer
+// in errors ("pipeline", "task").
+func paramValue(key string, strs map[string]string, arrays map[string][]string, who string) (string, error) {
+	if name, index, ok := arrayRef(key); ok {
+		vals, ok := arrays[name]
+		if !ok {
+			return "", fmt.Errorf("$(%s): the %s declares no array param %q", key, who, name)
+		}
+		if index == "*" {
+			return "", fmt.Errorf("$(%s): an array can only be used as a whole element of an array (args, command, an array param)", key)
+		}
+		i, err := strconv.Atoi(index)
+		if err != nil || i < 0 {
+			return "", fmt.Errorf("$(%s): bad index %q", key, index)
+		}
+		if vals == nil { // a static check: the values are not known yet
+			return "", nil
+		}
+		if i >= len(vals) {
+			return "", fmt.Errorf("$(%s): index %d out of range (%d elements)", key, i, len(vals))
+		}
+		return vals[i], nil
+	}
+	name := strings.TrimPrefix(key, "params.")
+	if v, ok := strs[name]; ok {
+		return v, nil
+	}
+	if _, ok := arrays[name]; ok {
+		return "", fmt.Errorf("$(%s): %q is an array param: use $(%s[*]) as a whole element of an array", key, name, key)
+	}
+	return "", fmt.Errorf("$(%s): the %s declares no param %q", key, who, name)
+}
+
+// expandList expands each element of list; an element that is exactly $(params.x[*]) for an
+// array param becomes the array's elements.
+func expandList(list []string, lookup lookupFunc, arrays map[string][]string) ([]string, error) {
+	var out []string
+	for _, s := range list {
+		if name, index, ok := arrayRef(wholeRef(s)); ok && index == "*" {
+			if vals, ok := arrays[name]; ok {
+				out = append(out, vals...)
+				continue
+			}
+		}
+		v, err := expand(s, lookup)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // expand replaces every reference in s with its value. The first reference that cannot be
@@ -44,19 +122,6 @@ func expand(s string, lookup lookupFunc) (string, error) {
 		return v
 	})
 	return out, firstErr
-}
-
-// expandAll expands each string of ss in place.
-func expandAll(ss []string, lookup lookupFunc) ([]string, error) {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		v, err := expand(s, lookup)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
 }
 
 // refs returns the normalized references in s.
