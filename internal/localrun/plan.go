@@ -57,7 +57,7 @@ type plan struct {
 	spec         *v1.PipelineSpec
 	params       map[string]string   // pipeline string params: the run's and the defaults
 	arrays       map[string][]string // pipeline array params
-	workspaces   map[string]string // pipeline workspace → host folder; "" is unbound
+	workspaces   map[string]string   // pipeline workspace → host folder; "" is unbound
 	tasks        []*planTask
 	byName       map[string]*planTask
 }
