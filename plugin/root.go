@@ -112,7 +112,7 @@ func NewCommand(common *Common) *cobra.Command {
 	}
 	root := &cobra.Command{
 		Use:   "kubectl-modelsync",
-		Short: "Inspect and drive ModelSyncs: status, trigger, runs, logs, suspend, resume",
+		Short: "Inspect and drive ModelSyncs: status, trigger, runs, logs, lineage, suspend, resume",
 		Long: `kubectl modelsync shows what the modelsync controller is doing and lets you drive it.
 
 A ModelSync asks a lambda whether a model is out of sync and, when it is, starts a Tekton
@@ -136,6 +136,7 @@ controller documents (manual trigger, suspend).`,
 		newTriggerCommand(common),
 		newRunsCommand(common),
 		newLogsCommand(common),
+		newLineageCommand(common),
 		newSuspendCommand(common),
 		newResumeCommand(common),
 	)
