@@ -53,7 +53,9 @@ Without MODEL it follows the deployed model: the value of --key in the ConfigMap
 --registry, or the "registry" param of a ModelSync's pipelineRunTemplate in the namespace.
 
 A link that cannot be followed (a run deleted by the history limits, a model never deployed)
-is shown as "(not found: why)". The command fails only when the model is not in the registry.`,
+is shown as "(not found: why)" and the rest of the chain is still printed. The command fails
+when it cannot tell which model to follow or which registry to read, and, after printing, when
+the model is not in the registry. -o json and -o yaml print the same chain as one object.`,
 		Example: `  kubectl modelsync lineage -n label-bot-prod
   kubectl modelsync lineage labelbot-20261128-2301 -n label-bot-prod -o json
   kubectl modelsync lineage --configmap label-bot --registry gs://models -n label-bot-prod`,

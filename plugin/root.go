@@ -118,7 +118,8 @@ func NewCommand(common *Common) *cobra.Command {
 A ModelSync asks a lambda whether a model is out of sync and, when it is, starts a Tekton
 PipelineRun named <modelsync>-<n>. These commands read ModelSyncs, their runs, the runs'
 pods and events with your kubeconfig, and write only the annotations and fields that the
-controller documents (manual trigger, suspend).`,
+controller documents (manual trigger, suspend). lineage also reads ConfigMaps and the model
+registry, to show where a deployed model came from.`,
 		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl modelsync"},
 		SilenceUsage:      true,
 		SilenceErrors:     true,
