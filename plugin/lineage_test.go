@@ -125,7 +125,7 @@ func lineageFixture(t *testing.T, ns string) string {
 func renderManual(ms *automlv1alpha1.ModelSync, n int64, model string) (*unstructured.Unstructured, error) {
 	res, err := pipelinerun.Render(ms, pipelinerun.Input{
 		Number: n, Parameters: map[string]string{"name": model}, Trigger: automlv1alpha1.TriggerManual,
-		RequestedAt: "2026-11-28T22:00:00Z",
+		RequestedAt: "2020-01-02T03:04:05Z",
 	})
 	if err != nil {
 		return nil, err
