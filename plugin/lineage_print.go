@@ -103,7 +103,7 @@ func trainResultsText(results map[string]string) string {
 func checkText(r *RunLink, now time.Time) string {
 	switch {
 	case r.Missing != "":
-		return missingText("the check is recorded on the run")
+		return missingText("it is recorded on the run, which is not found")
 	case r.Check == nil:
 		return missingText("the run was not created by a ModelSync")
 	}

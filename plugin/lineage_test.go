@@ -62,7 +62,7 @@ func lineageFixture(t *testing.T, ns string) string {
 	})
 
 	// The training run of the deployed model; run 1 (the older model's) is gone.
-	train := newRun(t, trainer, 2, automlv1alpha1.TriggerInterval, map[string]string{"runId": deployedModel, "dataCutoff": "2026-11-28T23:00:00Z"},
+	train := newRun(t, trainer, 2, automlv1alpha1.TriggerInterval, map[string]string{"runId": deployedModel, "dataCutoff": "2026-11-28"},
 		runState{Succeeded: metav1.ConditionTrue, Reason: "Succeeded", Started: 4 * time.Hour, Took: 12 * time.Minute})
 	setRunResults(t, train, map[string]string{"model-id": deployedModel, "code-revision": "0123456789abcdef0123456789abcdef01234567"})
 
