@@ -67,8 +67,14 @@ func runText(r *RunLink, now time.Time, results func(map[string]string) string) 
 		return missingText(r.Missing)
 	}
 	s := fmt.Sprintf("run %s  %s %s (%s)", r.Name, r.Result, ago(r.Started, now), format.Duration(r.Started, r.Completed, now))
-	if r.Result == "Failed" && r.Reason != "" {
-		s += "  reason " + r.Reason
+	if r.Result == "Failed" {
+		why := format.OneLine(r.Message)
+		if why == "" && r.Reason != "Failed" {
+			why = r.Reason
+		}
+		if why != "" {
+			s += ": " + why
+		}
 	}
 	if more := results(r.Results); more != "" {
 		s += "  " + more

@@ -29,6 +29,7 @@ import (
 const (
 	deployedModel = "labelbot-20261128-2301"
 	olderModel    = "labelbot-20261127-2300"
+	handModel     = "labelbot-hand-made"
 	sourceCommit  = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 	branchCommit  = "9f8e7d6c5b4a39281706f5e4d3c2b1a098f7e6d5"
 )
@@ -73,14 +74,9 @@ func lineageFixture(t *testing.T, ns string) string {
 	proposed := newRun(t, deployer, 2, automlv1alpha1.TriggerInterval, map[string]string{"name": deployedModel},
 		runState{Succeeded: metav1.ConditionTrue, Reason: "Succeeded", Started: 3 * time.Hour, Took: 14 * time.Second})
 	setRunResults(t, proposed, map[string]string{"commit": branchCommit, "push-status": "pushed", "pr-url": "https://github.com/example/label-bot/pull/7"})
-	res, err := renderManual(deployer, 3, deployedModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(context.Background(), res); err != nil {
-		t.Fatalf("failed to create pipelinerun %s: %v", res.GetName(), err)
-	}
-	setRunStatus(t, res, runState{Succeeded: metav1.ConditionFalse, Reason: "Failed", Started: time.Hour, Took: 30 * time.Second})
+	manualRun(t, deployer, 3, deployedModel, runState{Succeeded: metav1.ConditionFalse, Reason: "Failed", Started: time.Hour, Took: 30 * time.Second})
+	// A hand-published model, proposed by hand once, without success.
+	manualRun(t, deployer, 4, handModel, runState{Succeeded: metav1.ConditionFalse, Reason: "Failed", Message: "task update-model-pr failed", Started: 30 * time.Minute, Took: 40 * time.Second})
 
 	configMap(t, ns, "label-bot", map[string]string{"automl-model": deployedModel, "log-level": "info"},
 		map[string]string{automlv1alpha1.AnnotationSourceCommit: sourceCommit})
@@ -98,12 +94,12 @@ func lineageFixture(t *testing.T, ns string) string {
 			ID:      id,
 			Created: now.Add(-age),
 			Metrics: registry.Metrics{Micro: &micro, Macro: &macro},
-			Lineage: registry.Lineage{
-				PipelineRun:  ns + "/" + run,
-				ModelSync:    ns + "/label-bot-trainer",
-				CodeRevision: "0123456789abcdef0123456789abcdef01234567",
-				DataSnapshot: "issues-" + id + ".jsonl",
-			},
+			Lineage: registry.Lineage{DataSnapshot: "issues-" + id + ".jsonl"},
+		}
+		if run != "" {
+			m.Lineage.PipelineRun = ns + "/" + run
+			m.Lineage.ModelSync = ns + "/label-bot-trainer"
+			m.Lineage.CodeRevision = "0123456789abcdef0123456789abcdef01234567"
 		}
 		var arts []registry.Artifact
 		for _, f := range files {
@@ -118,19 +114,24 @@ func lineageFixture(t *testing.T, ns string) string {
 	publish(deployedModel, 4*time.Hour, "label-bot-trainer-2",
 		registry.Averages{Precision: 0.71, Recall: 0.85, F1: 0.774}, registry.Averages{Precision: 0.64, Recall: 0.79, F1: 0.707},
 		"model.bin", "notebook.ipynb", "report.html")
+	publish(handModel, time.Hour, "", registry.Averages{Precision: 0.5, Recall: 0.5, F1: 0.5}, registry.Averages{Precision: 0.4, Recall: 0.4, F1: 0.4})
 	return dir
 }
 
-// renderManual renders run n of ms as the controller does for a manual trigger.
-func renderManual(ms *automlv1alpha1.ModelSync, n int64, model string) (*unstructured.Unstructured, error) {
+// manualRun creates run n of ms as the controller does for a manual trigger, with a status.
+func manualRun(t *testing.T, ms *automlv1alpha1.ModelSync, n int64, model string, st runState) {
+	t.Helper()
 	res, err := pipelinerun.Render(ms, pipelinerun.Input{
 		Number: n, Parameters: map[string]string{"name": model}, Trigger: automlv1alpha1.TriggerManual,
 		RequestedAt: "2020-01-02T03:04:05Z",
 	})
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	return res.PipelineRun, nil
+	if err := env.Client.Create(context.Background(), res.PipelineRun); err != nil {
+		t.Fatalf("failed to create pipelinerun %s: %v", res.PipelineRun.GetName(), err)
+	}
+	setRunStatus(t, res.PipelineRun, st)
 }
 
 func setRunResults(t *testing.T, u *unstructured.Unstructured, results map[string]string) {
@@ -174,6 +175,7 @@ func TestLineage(t *testing.T) {
 		{"full-chain", []string{"lineage", deployedModel, "-n", ns, "--configmap", "label-bot", "--registry", "file://" + dir}},
 		{"default-model", []string{"lineage", "-n", ns}},
 		{"gc-training-run", []string{"lineage", olderModel, "-n", ns}},
+		{"no-training-run", []string{"lineage", handModel, "-n", ns}},
 		{"missing-model", []string{"lineage", "labelbot-nope", "-n", ns}},
 		{"json", []string{"lineage", "-n", ns, "-o", "json"}},
 		{"yaml-older", []string{"lineage", olderModel, "-n", ns, "-o", "yaml"}},
