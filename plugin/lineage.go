@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +36,9 @@ type LineageOptions struct {
 	Key       string
 	Registry  string
 	Output    string
+
+	// registryFrom is the ModelSync whose "registry" param gave the registry URL, if any.
+	registryFrom string
 }
 
 func newLineageCommand(common *Common) *cobra.Command {
@@ -102,7 +106,7 @@ func (o *LineageOptions) Run(ctx context.Context) error {
 	}
 	syncs, syncsErr := o.clients.listModelSyncs(ctx, o.Namespace, metav1.ListOptions{})
 	var err error
-	if l.Registry, err = o.registryURL(syncs, syncsErr); err != nil {
+	if l.Registry, o.registryFrom, err = o.registryURL(syncs, syncsErr); err != nil {
 		return err
 	}
 	runs, runsErr := o.clients.dynamic.Resource(pipelineRunsGVR).Namespace(o.Namespace).
@@ -202,32 +206,43 @@ func format0(s string) string {
 }
 
 // registryURL is --registry, or the one registry that the ModelSyncs of the namespace name in
-// their templates' "registry" param.
-func (o *LineageOptions) registryURL(syncs *automlv1alpha1.ModelSyncList, syncsErr error) (string, error) {
+// their templates' "registry" param; from names the ModelSync it was read from ("" for the flag).
+func (o *LineageOptions) registryURL(syncs *automlv1alpha1.ModelSyncList, syncsErr error) (url, from string, err error) {
 	if o.Registry != "" {
-		return o.Registry, nil
+		return o.Registry, "", nil
 	}
 	if syncsErr != nil {
-		return "", fmt.Errorf("no --registry given, and %w", syncsErr)
+		return "", "", fmt.Errorf("no --registry given, and %w", syncsErr)
 	}
-	var found []string
-	seen := map[string]bool{}
+	var urls, found []string
 	for i := range syncs.Items {
-		url := templateParams(&syncs.Items[i])[registryParam]
-		if url != "" && !seen[url] {
-			seen[url] = true
-			found = append(found, fmt.Sprintf("%s (modelsync %s)", url, syncs.Items[i].Name))
+		u := templateParams(&syncs.Items[i])[registryParam]
+		if u != "" && !slices.Contains(urls, u) {
+			urls = append(urls, u)
+			found = append(found, fmt.Sprintf("%s (modelsync %s)", u, syncs.Items[i].Name))
+			from = syncs.Items[i].Name
 		}
 	}
-	switch len(found) {
+	switch len(urls) {
 	case 0:
-		return "", fmt.Errorf("no model registry: pass --registry URL, or give a ModelSync in namespace %q a %q param in its pipelineRunTemplate",
+		return "", "", fmt.Errorf("no model registry: pass --registry URL, or give a ModelSync in namespace %q a %q param in its pipelineRunTemplate",
 			o.Namespace, registryParam)
 	case 1:
-		return strings.SplitN(found[0], " ", 2)[0], nil
+		return urls[0], from, nil
 	}
-	return "", fmt.Errorf("the ModelSyncs in namespace %q name several registries: %s: pass --registry URL",
+	return "", "", fmt.Errorf("the ModelSyncs in namespace %q name several registries: %s: pass --registry URL",
 		o.Namespace, strings.Join(found, ", "))
+}
+
+// registryHint tells, after a registry error, where the URL came from: a URL that the
+// pipelines reach (a path in the pod, a bucket through workload identity) may not be
+// reachable from where kubectl runs.
+func (o *LineageOptions) registryHint() string {
+	if o.registryFrom == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (the URL is the %q param of modelsync %s: pass --registry if the registry is reachable from here by another URL)",
+		registryParam, o.registryFrom)
 }
 
 // readManifest reads the model's manifest into l.Manifest; an error means the model is not
@@ -237,7 +252,7 @@ func (o *LineageOptions) readManifest(ctx context.Context, l *Lineage) error {
 	reg, err := registry.Open(ctx, l.Registry)
 	if err != nil {
 		l.Manifest.Missing = err.Error()
-		return err
+		return fmt.Errorf("%w%s", err, o.registryHint())
 	}
 	defer func() { _ = reg.Close() }()
 	m, err := reg.Get(ctx, l.Model)
@@ -247,7 +262,7 @@ func (o *LineageOptions) readManifest(ctx context.Context, l *Lineage) error {
 	}
 	if err != nil {
 		l.Manifest.Missing = err.Error()
-		return err
+		return fmt.Errorf("%w%s", err, o.registryHint())
 	}
 	l.Manifest = newModelLink(m)
 	return nil

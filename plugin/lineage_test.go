@@ -167,6 +167,11 @@ func TestLineage(t *testing.T) {
 	many := namespace(t, "lineage-many")
 	configMap(t, many, "label-bot", map[string]string{"automl-model": deployedModel}, nil)
 	configMap(t, many, "label-bot-canary", map[string]string{"automl-model": olderModel}, nil)
+	other := t.TempDir() // an empty registry
+	far := namespace(t, "lineage-far")
+	newModelSync(t, far, "label-bot-trainer", func(ms *automlv1alpha1.ModelSync) {
+		ms.Spec.PipelineRunTemplate.Spec = runtime.RawExtension{Raw: []byte(`{"pipelineRef":{"name":"train-model"},"params":[{"name":"registry","value":"file:///nonexistent/registry"}]}`)}
+	})
 
 	tests := []struct {
 		name string
@@ -181,6 +186,8 @@ func TestLineage(t *testing.T) {
 		{"yaml-older", []string{"lineage", olderModel, "-n", ns, "-o", "yaml"}},
 		{"several-configmaps", []string{"lineage", "-n", many}},
 		{"no-registry", []string{"lineage", deployedModel, "-n", many}},
+		{"unreachable-registry", []string{"lineage", deployedModel, "-n", far}},
+		{"model-not-in-other-registry", []string{"lineage", deployedModel, "-n", ns, "--registry", "file://" + other}},
 		{"configmap-without-key", []string{"lineage", "-n", ns, "--configmap", "unrelated"}},
 		{"no-configmap", []string{"lineage", "-n", ns, "--key", "model"}},
 		{"bad-output", []string{"lineage", "-n", ns, "-o", "wide"}},
@@ -188,8 +195,9 @@ func TestLineage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(tt.args...)
-			r.Stdout = checkedPattern.ReplaceAllString(strings.ReplaceAll(r.Stdout, dir, "<registry>"), `${1}"<created>"`)
-			r.Stderr = strings.ReplaceAll(r.Stderr, dir, "<registry>")
+			paths := strings.NewReplacer(dir, "<registry>", other, "<empty-registry>")
+			r.Stdout = checkedPattern.ReplaceAllString(paths.Replace(r.Stdout), `${1}"<created>"`)
+			r.Stderr = paths.Replace(r.Stderr)
 			assertGolden(t, r)
 		})
 	}
