@@ -148,7 +148,7 @@ func (o *LineageOptions) findConfigMap(ctx context.Context, l *Lineage) error {
 		case l.Model == "":
 			l.Model = value
 		case value != l.Model:
-			l.Deployed.Missing = fmt.Sprintf("not deployed: configmap %s holds %s=%s", cm.Name, o.Key, format0(value))
+			l.Deployed.Missing = fmt.Sprintf("not deployed: configmap %s holds %s=%s", cm.Name, o.Key, quoteEmpty(value))
 			return nil
 		}
 		setConfigMap(&l.Deployed, cm, o.Key)
@@ -197,8 +197,8 @@ func setConfigMap(link *ConfigMapLink, cm *corev1.ConfigMap, key string) {
 	link.SourceCommit = cm.Annotations[automlv1alpha1.AnnotationSourceCommit]
 }
 
-// format0 quotes an empty value so that it shows.
-func format0(s string) string {
+// quoteEmpty quotes an empty value so that it shows.
+func quoteEmpty(s string) string {
 	if s == "" {
 		return `""`
 	}
@@ -309,11 +309,11 @@ func (o *LineageOptions) modelSyncs(ctx context.Context, l *Lineage, syncs *auto
 		}
 		switch len(names) {
 		case 0:
-			return "", "", fmt.Sprintf("no ModelSync in namespace %s has a %q param", o.Namespace, param)
+			return "", "", fmt.Sprintf("no ModelSync in namespace %s has the param %q in its pipelineRunTemplate", o.Namespace, param)
 		case 1:
 			return o.Namespace, names[0], ""
 		}
-		return "", "", fmt.Sprintf("several ModelSyncs have a %q param: %s", param, strings.Join(names, ", "))
+		return "", "", fmt.Sprintf("several ModelSyncs have the param %q: %s", param, strings.Join(names, ", "))
 	}
 	var out []ModelSyncLink
 	for _, role := range []string{"trainer", "deployer"} {
