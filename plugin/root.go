@@ -112,13 +112,14 @@ func NewCommand(common *Common) *cobra.Command {
 	}
 	root := &cobra.Command{
 		Use:   "kubectl-modelsync",
-		Short: "Inspect and drive ModelSyncs: status, trigger, runs, logs, suspend, resume",
+		Short: "Inspect and drive ModelSyncs: status, trigger, runs, logs, lineage, suspend, resume",
 		Long: `kubectl modelsync shows what the modelsync controller is doing and lets you drive it.
 
 A ModelSync asks a lambda whether a model is out of sync and, when it is, starts a Tekton
 PipelineRun named <modelsync>-<n>. These commands read ModelSyncs, their runs, the runs'
 pods and events with your kubeconfig, and write only the annotations and fields that the
-controller documents (manual trigger, suspend).`,
+controller documents (manual trigger, suspend). lineage also reads ConfigMaps and the model
+registry, to show where a deployed model came from.`,
 		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl modelsync"},
 		SilenceUsage:      true,
 		SilenceErrors:     true,
@@ -136,6 +137,7 @@ controller documents (manual trigger, suspend).`,
 		newTriggerCommand(common),
 		newRunsCommand(common),
 		newLogsCommand(common),
+		newLineageCommand(common),
 		newSuspendCommand(common),
 		newResumeCommand(common),
 	)

@@ -44,6 +44,8 @@ func TestMissingCRD(t *testing.T) {
 		{"trigger", []string{"trigger", "deployer", "-n", "default"}},
 		{"runs", []string{"runs", "deployer", "-n", "default"}},
 		{"suspend", []string{"suspend", "deployer", "-n", "default"}},
+		{"lineage", []string{"lineage", "model-1", "-n", "default"}},
+		{"lineage-registry", []string{"lineage", "model-1", "-n", "default", "--registry", "file:///nonexistent/registry"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assertGolden(t, run(tt.args...)) })
