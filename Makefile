@@ -17,6 +17,8 @@ KUBEBUILDER_ASSETS     := $(BIN_DIR)/k8s/$(KUBE_VERSION)-linux-amd64
 export KUBEBUILDER_ASSETS
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
+# Extra flags of `make demo`, e.g. DEMO_FLAGS=--keep (see bin/modelsync-demo -h).
+DEMO_FLAGS ?=
 BINARIES := $(notdir $(wildcard cmd/*))
 # Files written by `make generate` (and go mod tidy); `make verify` fails when they change.
 GENERATED := api kpt-packages go.mod go.sum docs
@@ -57,6 +59,11 @@ verify: generate ## Regenerate and fail if a generated file or go.mod is stale.
 build: ## Build every binary (static) into bin/.
 	@mkdir -p $(BIN_DIR)
 	$(if $(BINARIES),go build -trimpath -ldflags='-s -w' -o $(BIN_DIR)/ $(addprefix ./cmd/,$(BINARIES)),@echo "no binaries yet")
+
+.PHONY: demo
+demo: testbin build ## Run the whole loop on this machine: train, publish, propose by PR, merge, deploy — twice.
+	go build -trimpath -ldflags='-s -w' -o $(BIN_DIR)/ ./fn/set-automl-model
+	$(BIN_DIR)/modelsync-demo $(DEMO_FLAGS)
 
 .PHONY: image-controller
 image-controller: ## Build the controller image modelsync-controller:latest (FROM scratch).
