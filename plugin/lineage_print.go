@@ -62,7 +62,7 @@ func configMapText(c *ConfigMapLink) string {
 }
 
 // runText is "run NAME  Result AGE ago (DURATION)" and what the run reported.
-func runText(r *RunLink, now time.Time, results func(map[string]string) string) string {
+func runText(r *RunLink, now time.Time, results func(*RunLink) string) string {
 	if r.Missing != "" {
 		return missingText(r.Missing)
 	}
@@ -76,20 +76,23 @@ func runText(r *RunLink, now time.Time, results func(map[string]string) string) 
 			s += ": " + why
 		}
 	}
-	if more := results(r.Results); more != "" {
+	if more := results(r); more != "" {
 		s += "  " + more
 	}
 	return s
 }
 
 // deployResultsText shows the results of update-model-pr: the branch commit, the push and the PR.
-func deployResultsText(results map[string]string) string {
+func deployResultsText(r *RunLink) string {
+	results := r.Results
 	pr := results["pr-url"]
 	if pr == "" {
-		switch results["push-status"] {
-		case "would-push":
+		switch status := results["push-status"]; {
+		case status == "would-push":
 			pr = "(dry run)"
-		case "no-changes", "up-to-date":
+		case r.Params["pr-dry-run"] == "true" && status == "pushed":
+			pr = "(dry run: printed, not opened)"
+		case status == "no-changes" || status == "up-to-date":
 			pr = "(none: nothing to propose)"
 		default:
 			pr = format.Missing
@@ -99,11 +102,11 @@ func deployResultsText(results map[string]string) string {
 }
 
 // trainResultsText shows the training run's results as sorted key=value pairs.
-func trainResultsText(results map[string]string) string {
-	if len(results) == 0 {
+func trainResultsText(r *RunLink) string {
+	if len(r.Results) == 0 {
 		return ""
 	}
-	return "results " + format.Params(results)
+	return "results " + format.Params(r.Results)
 }
 
 func checkText(r *RunLink, now time.Time) string {

@@ -163,19 +163,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		u := &d.watch.list[i]
 		st := pipelinerun.ReadStatus(u)
 		r := RunSummary{Name: u.GetName(), ModelSync: u.GetLabels()[automlv1alpha1.LabelModelSync], Succeeded: string(st.Succeeded), Reason: st.Reason,
-			Params: map[string]string{}, Results: map[string]string{}}
-		params, _, _ := unstructured.NestedSlice(u.Object, "spec", "params")
-		for _, p := range params {
-			if m, ok := p.(map[string]any); ok {
-				r.Params[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
-			}
-		}
-		results, _, _ := unstructured.NestedSlice(u.Object, "status", "results")
-		for _, p := range results {
-			if m, ok := p.(map[string]any); ok {
-				r.Results[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
-			}
-		}
+			Params: namedValues(u, "spec", "params"), Results: namedValues(u, "status", "results")}
 		res.Runs = append(res.Runs, r)
 	}
 	d.say("done: %d models trained and rolled out; here is what modelsync shows:", len(res.Models))
@@ -619,6 +607,7 @@ func (d *demo) shutdown(failure error) {
 func (d *demo) hints() {
 	for _, l := range []string{
 		"export KUBECONFIG=" + d.cp.Kubeconfig,
+		"export PATH=" + filepath.Dir(d.lookPath("kubectl-modelsync")) + ":$PATH",
 		"kubectl modelsync status -n " + Namespace,
 		"kubectl modelsync logs " + Deployer + " -n " + Namespace,
 		"kubectl modelsync trigger " + Trainer + " --force -n " + Namespace,

@@ -187,17 +187,17 @@ func formatRunParams(u *unstructured.Unstructured) string {
 }
 
 func formatResults(u *unstructured.Unstructured) string {
-	results, _, _ := unstructured.NestedSlice(u.Object, "status", "results")
+	results := namedValues(u, "status", "results")
 	var parts []string
-	for _, r := range results {
-		m, _ := r.(map[string]any)
-		if v, _ := m["value"].(string); v != "" {
-			parts = append(parts, fmt.Sprintf("%v=%s", m["name"], v))
+	for name, v := range results {
+		if v != "" {
+			parts = append(parts, name+"="+v)
 		}
 	}
 	if len(parts) == 0 {
 		return ""
 	}
+	sort.Strings(parts)
 	return " · " + strings.Join(parts, " ")
 }
 
@@ -208,26 +208,30 @@ func took(st pipelinerun.Status) string {
 	return st.Completion.Sub(st.Start.Time).Round(time.Second).String()
 }
 
-// result reads a PipelineRun result.
-func result(u *unstructured.Unstructured, name string) string {
-	results, _, _ := unstructured.NestedSlice(u.Object, "status", "results")
-	for _, r := range results {
-		if m, ok := r.(map[string]any); ok && m["name"] == name {
-			v, _ := m["value"].(string)
-			return v
+// namedValues reads a list of {name, value} (a PipelineRun's spec.params or status.results)
+// into a map; values that are not strings (array params) are formatted.
+func namedValues(u *unstructured.Unstructured, path ...string) map[string]string {
+	list, _, _ := unstructured.NestedSlice(u.Object, path...)
+	out := map[string]string{}
+	for _, item := range list {
+		if m, ok := item.(map[string]any); ok {
+			name, _ := m["name"].(string)
+			if v, ok := m["value"].(string); ok {
+				out[name] = v
+			} else {
+				out[name] = fmt.Sprint(m["value"])
+			}
 		}
 	}
-	return ""
+	return out
+}
+
+// result reads a PipelineRun result.
+func result(u *unstructured.Unstructured, name string) string {
+	return namedValues(u, "status", "results")[name]
 }
 
 // param reads a PipelineRun param.
 func param(u *unstructured.Unstructured, name string) string {
-	params, _, _ := unstructured.NestedSlice(u.Object, "spec", "params")
-	for _, p := range params {
-		if m, ok := p.(map[string]any); ok && m["name"] == name {
-			v, _ := m["value"].(string)
-			return v
-		}
-	}
-	return ""
+	return namedValues(u, "spec", "params")[name]
 }
