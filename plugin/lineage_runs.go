@@ -16,7 +16,9 @@ import (
 )
 
 // deployRun picks, among the runs of ModelSyncs, those whose automl-model param is the model,
-// and returns the newest that succeeded, else the newest.
+// and returns the newest that succeeded and pushed the change (push-status pushed or
+// would-push: the run that proposed it, not a later one that found the branch up to date),
+// else the newest that succeeded, else the newest.
 func deployRun(model string, runs *unstructured.UnstructuredList, listErr error) RunLink {
 	if listErr != nil {
 		return RunLink{Missing: listErr.Error()}
@@ -31,10 +33,20 @@ func deployRun(model string, runs *unstructured.UnstructuredList, listErr error)
 		return RunLink{Missing: fmt.Sprintf("no PipelineRun has %s=%s (never proposed, or deleted by the history limits)", deployModelParam, model)}
 	}
 	sortNewestFirst(candidates)
+	var succeeded *unstructured.Unstructured
 	for _, u := range candidates {
-		if pipelinerun.ReadStatus(u).Succeeded == metav1.ConditionTrue {
+		if pipelinerun.ReadStatus(u).Succeeded != metav1.ConditionTrue {
+			continue
+		}
+		if status := pipelinerun.NamedValues(u.Object, "status", "results")["push-status"]; status == "pushed" || status == "would-push" {
 			return newRunLink(u)
 		}
+		if succeeded == nil {
+			succeeded = u
+		}
+	}
+	if succeeded != nil {
+		return newRunLink(succeeded)
 	}
 	return newRunLink(candidates[0])
 }
@@ -102,7 +114,7 @@ func newRunLink(u *unstructured.Unstructured) RunLink {
 		Started:   st.Start,
 		Completed: st.Completion,
 		Params:    runParams(u),
-		Results:   namedValues(u.Object, "status", "results"),
+		Results:   pipelinerun.NamedValues(u.Object, "status", "results"),
 	}
 	if st.Succeeded != "" {
 		link.Result = (&runInfo{Succeeded: st.Succeeded}).Result()
@@ -126,30 +138,7 @@ func newRunLink(u *unstructured.Unstructured) RunLink {
 }
 
 func runParams(u *unstructured.Unstructured) map[string]string {
-	return namedValues(u.Object, "spec", "params")
-}
-
-// namedValues reads a list of {name, value} at path into a map, keeping string values only
-// (Tekton params and results may also be arrays or objects).
-func namedValues(obj map[string]any, path ...string) map[string]string {
-	list, _, _ := unstructured.NestedSlice(obj, path...)
-	var out map[string]string
-	for _, item := range list {
-		m, ok := item.(map[string]any)
-		if !ok {
-			continue
-		}
-		name, _ := m["name"].(string)
-		value, ok := m["value"].(string)
-		if name == "" || !ok {
-			continue
-		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		out[name] = value
-	}
-	return out
+	return pipelinerun.NamedValues(u.Object, "spec", "params")
 }
 
 // templateParams reads the string params of a ModelSync's pipelineRunTemplate.
@@ -158,5 +147,5 @@ func templateParams(ms *automlv1alpha1.ModelSync) map[string]string {
 	if err := json.Unmarshal(ms.Spec.PipelineRunTemplate.Spec.Raw, &spec); err != nil {
 		return nil
 	}
-	return namedValues(spec, "params")
+	return pipelinerun.NamedValues(spec, "params")
 }

@@ -77,6 +77,11 @@ func lineageFixture(t *testing.T, ns string) string {
 	manualRun(t, deployer, 3, deployedModel, runState{Succeeded: metav1.ConditionFalse, Reason: "Failed", Started: time.Hour, Took: 30 * time.Second})
 	// A hand-published model, proposed by hand once, without success.
 	manualRun(t, deployer, 4, handModel, runState{Succeeded: metav1.ConditionFalse, Reason: "Failed", Message: "task update-model-pr failed", Started: 30 * time.Minute, Took: 40 * time.Second})
+	// A later check before the merge reached git found the branch already up to date: it
+	// succeeded, but run 2 is still the one that proposed the model.
+	upToDate := newRun(t, deployer, 5, automlv1alpha1.TriggerInterval, map[string]string{"name": deployedModel},
+		runState{Succeeded: metav1.ConditionTrue, Reason: "Succeeded", Started: 10 * time.Minute, Took: 5 * time.Second})
+	setRunResults(t, upToDate, map[string]string{"commit": branchCommit, "push-status": "up-to-date"})
 
 	configMap(t, ns, "label-bot", map[string]string{"automl-model": deployedModel, "log-level": "info"},
 		map[string]string{automlv1alpha1.AnnotationSourceCommit: sourceCommit})

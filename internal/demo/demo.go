@@ -163,7 +163,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		u := &d.watch.list[i]
 		st := pipelinerun.ReadStatus(u)
 		r := RunSummary{Name: u.GetName(), ModelSync: u.GetLabels()[automlv1alpha1.LabelModelSync], Succeeded: string(st.Succeeded), Reason: st.Reason,
-			Params: namedValues(u, "spec", "params"), Results: namedValues(u, "status", "results")}
+			Params: pipelinerun.NamedValues(u.Object, "spec", "params"), Results: pipelinerun.NamedValues(u.Object, "status", "results")}
 		res.Runs = append(res.Runs, r)
 	}
 	d.say("done: %d models trained and rolled out; here is what modelsync shows:", len(res.Models))

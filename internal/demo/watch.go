@@ -187,7 +187,7 @@ func formatRunParams(u *unstructured.Unstructured) string {
 }
 
 func formatResults(u *unstructured.Unstructured) string {
-	results := namedValues(u, "status", "results")
+	results := pipelinerun.NamedValues(u.Object, "status", "results")
 	var parts []string
 	for name, v := range results {
 		if v != "" {
@@ -208,30 +208,12 @@ func took(st pipelinerun.Status) string {
 	return st.Completion.Sub(st.Start.Time).Round(time.Second).String()
 }
 
-// namedValues reads a list of {name, value} (a PipelineRun's spec.params or status.results)
-// into a map; values that are not strings (array params) are formatted.
-func namedValues(u *unstructured.Unstructured, path ...string) map[string]string {
-	list, _, _ := unstructured.NestedSlice(u.Object, path...)
-	out := map[string]string{}
-	for _, item := range list {
-		if m, ok := item.(map[string]any); ok {
-			name, _ := m["name"].(string)
-			if v, ok := m["value"].(string); ok {
-				out[name] = v
-			} else {
-				out[name] = fmt.Sprint(m["value"])
-			}
-		}
-	}
-	return out
-}
-
 // result reads a PipelineRun result.
 func result(u *unstructured.Unstructured, name string) string {
-	return namedValues(u, "status", "results")[name]
+	return pipelinerun.NamedValues(u.Object, "status", "results")[name]
 }
 
 // param reads a PipelineRun param.
 func param(u *unstructured.Unstructured, name string) string {
-	return namedValues(u, "spec", "params")[name]
+	return pipelinerun.NamedValues(u.Object, "spec", "params")[name]
 }

@@ -58,3 +58,27 @@ func timeAt(obj map[string]any, path ...string) *metav1.Time {
 	}
 	return &metav1.Time{Time: t}
 }
+
+// NamedValues reads a list of {name, value} at path (a PipelineRun's spec.params or
+// status.results, a template's params) into a map, keeping string values only (Tekton params
+// and results may also be arrays or objects). It returns nil when there is none.
+func NamedValues(obj map[string]any, path ...string) map[string]string {
+	list, _, _ := unstructured.NestedSlice(obj, path...)
+	var out map[string]string
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _ := m["name"].(string)
+		value, ok := m["value"].(string)
+		if name == "" || !ok {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = value
+	}
+	return out
+}

@@ -41,3 +41,19 @@ func TestReadStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedValues(t *testing.T) {
+	obj := map[string]any{"spec": map[string]any{"params": []any{
+		map[string]any{"name": "automl-model", "value": "m1"},
+		map[string]any{"name": "args", "value": []any{"a", "b"}}, // array params are left out
+		map[string]any{"value": "no name"},
+		"not an object",
+	}}}
+	got := pipelinerun.NamedValues(obj, "spec", "params")
+	if len(got) != 1 || got["automl-model"] != "m1" {
+		t.Errorf("NamedValues = %v, want only automl-model=m1", got)
+	}
+	if got := pipelinerun.NamedValues(obj, "status", "results"); got != nil {
+		t.Errorf("NamedValues of a missing list = %v, want nil", got)
+	}
+}
