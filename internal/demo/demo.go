@@ -113,6 +113,8 @@ type demo struct {
 	procs  []*proc
 	runner chan error
 	watch  *watcher
+	// trainer is the trainer ModelSync as the demo applies it.
+	trainer *unstructured.Unstructured
 }
 
 // Run runs the demo and returns when both rounds are done (or, with Keep, when ctx is done).
@@ -373,7 +375,9 @@ func (d *demo) localTrainer(u *unstructured.Unstructured) error {
 		map[string]any{"name": "modelsync", "value": Namespace + "/" + Trainer},
 		map[string]any{"name": "model-id", "value": ""},
 		map[string]any{"name": "demo-issues", "value": fmt.Sprint(d.opts.DemoIssues)},
+		map[string]any{"name": "demo-seed", "value": "1"},
 	}
+	d.trainer = u
 	return nil
 }
 
@@ -428,7 +432,15 @@ func (d *demo) round(ctx context.Context, n int) (model, merge string, err error
 		if before, err = d.watch.runNames(ctx, Trainer); err != nil {
 			return "", "", err
 		}
-		d.say("round 2: forcing a retrain, as an operator would:")
+		seed := fmt.Sprint(n)
+		d.say("round %d: new issues arrived: the trainer's generated data set now uses seed %s (spec change: pipelineRunTemplate param demo-seed)", n, seed)
+		if err := setParam(d.trainer, "demo-seed", seed); err != nil {
+			return "", "", err
+		}
+		if err := d.apply(ctx, d.trainer); err != nil {
+			return "", "", err
+		}
+		d.say("the lambda will not ask for a model this young, so an operator forces a retrain:")
 		d.say("$ kubectl modelsync trigger %s --force -n %s", Trainer, Namespace)
 		out, err := d.plugin(ctx, "trigger", Trainer, "--force", "-n", Namespace)
 		if err != nil {

@@ -63,6 +63,9 @@ func TestDemo(t *testing.T) {
 	if len(ids) != 2 || !contains(ids, res.Models[0]) || !contains(ids, res.Models[1]) {
 		t.Errorf("registry holds %v, want exactly %v", ids, res.Models)
 	}
+	if len(models) == 2 && models[0].Lineage.DataSnapshot == models[1].Lineage.DataSnapshot {
+		t.Errorf("both models were trained on the same data (%s); round 2 should use a new data set", models[0].Lineage.DataSnapshot)
+	}
 
 	// Upstream's base branch names the second model, in the ConfigMap and the Kptfile setter.
 	cm := git(t, res.Upstream, "show", demo.Base+":"+demo.PackagePath+"/configmap.yaml")
