@@ -264,11 +264,13 @@ func (o *LineageOptions) readManifest(ctx context.Context, l *Lineage) error {
 		l.Manifest.Missing = err.Error()
 		return fmt.Errorf("%w%s", err, o.registryHint())
 	}
-	l.Manifest = newModelLink(m)
+	l.Manifest = newModelLink(m, l.Registry)
 	return nil
 }
 
-func newModelLink(m *registry.Model) ModelLink {
+// newModelLink reads a manifest. A report named relative to the model's folder (as the
+// trainers write it) is shown as a location in the registry, so it can be opened.
+func newModelLink(m *registry.Model, registryURL string) ModelLink {
 	link := ModelLink{
 		ID:           m.ID,
 		Created:      &metav1.Time{Time: m.Created},
@@ -289,6 +291,12 @@ func newModelLink(m *registry.Model) ModelLink {
 		if link.Report == "" && (f == "report.html" || strings.HasSuffix(f, "/report.html")) {
 			link.Report = key
 		}
+	}
+	if r := link.Report; r != "" && !strings.Contains(r, "://") && !strings.HasPrefix(r, "/") && registryURL != "" && !strings.Contains(registryURL, "?") {
+		if !strings.HasPrefix(r, registry.ModelsPrefix) {
+			r = registry.ModelsPrefix + m.ID + "/" + r
+		}
+		link.Report = strings.TrimSuffix(registryURL, "/") + "/" + r
 	}
 	return link
 }
