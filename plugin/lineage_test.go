@@ -211,7 +211,7 @@ func TestLineage(t *testing.T) {
 // TestLineageJSON reads -o json back into plugin.Lineage, as a script or the demo would.
 func TestLineageJSON(t *testing.T) {
 	ns := namespace(t, "lineage-json")
-	lineageFixture(t, ns)
+	dir := lineageFixture(t, ns)
 	r := run("lineage", "-n", ns, "-o", "json")
 	if r.Code != 0 {
 		t.Fatalf("lineage failed: %s", r)
@@ -223,7 +223,7 @@ func TestLineageJSON(t *testing.T) {
 	got := []string{l.Model, l.Deployed.SourceCommit, l.DeployRun.Name, l.DeployRun.Results["commit"], l.DeployRun.Check.Parameters["name"],
 		l.Manifest.Report, l.TrainingRun.Name, l.TrainingRun.Check.Parameters["runId"], l.ModelSyncs[0].Name, l.ModelSyncs[1].Name}
 	want := []string{deployedModel, sourceCommit, "label-bot-deployer-2", branchCommit, deployedModel,
-		"models/" + deployedModel + "/report.html", "label-bot-trainer-2", deployedModel, "label-bot-trainer", "label-bot-deployer"}
+		"file://" + dir + "/models/" + deployedModel + "/report.html", "label-bot-trainer-2", deployedModel, "label-bot-trainer", "label-bot-deployer"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lineage -o json:\ngot  %q\nwant %q", got, want)
 	}
