@@ -15,7 +15,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,15 +22,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	automlv1alpha1 "github.com/modelsync/modelsync/api/v1alpha1"
-	"github.com/modelsync/modelsync/internal/localrun"
 	"github.com/modelsync/modelsync/internal/pipelinerun"
-	"github.com/modelsync/modelsync/internal/registry"
 	"github.com/modelsync/modelsync/internal/testenv"
 )
 
@@ -143,7 +139,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	if err := d.prepare(); err != nil {
 		return nil, err
 	}
-	if err := d.startControlPlane(ctx); err != nil {
+	if err := d.startControlPlane(); err != nil {
 		return nil, err
 	}
 	if err := d.setUp(ctx); err != nil {
@@ -158,15 +154,8 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		res.Models = append(res.Models, model)
 		res.Merges = append(res.Merges, merge)
 	}
-	if err := d.watch.poll(ctx); err != nil {
+	if res.Runs, err = d.summarize(ctx); err != nil {
 		return res, err
-	}
-	for i := range d.watch.list {
-		u := &d.watch.list[i]
-		st := pipelinerun.ReadStatus(u)
-		r := RunSummary{Name: u.GetName(), ModelSync: u.GetLabels()[automlv1alpha1.LabelModelSync], Succeeded: string(st.Succeeded), Reason: st.Reason,
-			Params: pipelinerun.NamedValues(u.Object, "spec", "params"), Results: pipelinerun.NamedValues(u.Object, "status", "results")}
-		res.Runs = append(res.Runs, r)
 	}
 	d.say("done: %d models trained and rolled out; here is what modelsync shows:", len(res.Models))
 	res.Status, err = d.plugin(ctx, "status", "-n", Namespace)
@@ -246,349 +235,23 @@ func (d *demo) prepare() error {
 	return nil
 }
 
-func (d *demo) startControlPlane(ctx context.Context) error {
-	d.say("starting a local control plane (etcd + kube-apiserver from bin/, state in %s)", filepath.Join(d.dir, "controlplane"))
-	logf, err := os.Create(filepath.Join(d.dir, "logs", "controlplane.log"))
-	if err != nil {
-		return err
+// summarize returns the runs as they are now, oldest first.
+func (d *demo) summarize(ctx context.Context) ([]RunSummary, error) {
+	if err := d.watch.poll(ctx); err != nil {
+		return nil, err
 	}
-	caFile, err := localrun.NewKubeletCA(filepath.Join(d.dir, "kubelet"))
-	if err != nil {
-		return err
+	var runs []RunSummary
+	for i := range d.watch.list {
+		u := &d.watch.list[i]
+		st := pipelinerun.ReadStatus(u)
+		runs = append(runs, RunSummary{
+			Name: u.GetName(), ModelSync: u.GetLabels()[automlv1alpha1.LabelModelSync],
+			Succeeded: string(st.Succeeded), Reason: st.Reason,
+			Params:  pipelinerun.NamedValues(u.Object, "spec", "params"),
+			Results: pipelinerun.NamedValues(u.Object, "status", "results"),
+		})
 	}
-	d.cp, err = testenv.StartWith(testenv.Options{
-		Dir:           filepath.Join(d.dir, "controlplane"),
-		APIServerArgs: map[string]string{"kubelet-certificate-authority": caFile},
-		Out:           logf,
-	})
-	if err != nil {
-		return err
-	}
-	d.client = d.cp.Client
-	d.say("control plane up: export KUBECONFIG=%s", d.cp.Kubeconfig)
-	return nil
-}
-
-// setUp creates the git repositories and the registry, installs the pipelines, and starts the
-// lambda server, the controller, the runner and the ModelSyncs.
-func (d *demo) setUp(ctx context.Context) error {
-	d.say("creating the app's git repository (upstream %s, with the label-bot package) and a fork (%s)", d.upstream, d.fork)
-	if err := d.setUpGit(ctx); err != nil {
-		return err
-	}
-	d.say("model registry: %s (empty)", d.registry)
-
-	if err := d.apply(ctx, &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": Namespace},
-	}}); err != nil {
-		return err
-	}
-	pipelines, err := readPackage(filepath.Join(d.opts.Root, "kpt-packages", "pipelines"))
-	if err != nil {
-		return err
-	}
-	if err := d.apply(ctx, pipelines...); err != nil {
-		return err
-	}
-	d.say("installed kpt-packages/pipelines (%d Tekton Pipelines and Tasks) in namespace %s", len(pipelines), Namespace)
-
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	d.lambda = fmt.Sprintf("http://127.0.0.1:%d", port)
-	lambdas, err := d.start("lambdas", "modelsync-lambdas", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
-		"--work-dir", filepath.Join(d.dir, "lambdas"), "--registry", d.registry,
-		"--repo-url", d.upstream, "--branch", Base, "--sync-period", "2s",
-		"--package-path", PackagePath, "--configmap-name", ConfigMap, "--retrain-interval", "1h")
-	if err != nil {
-		return err
-	}
-	if err := d.waitReady(ctx, lambdas, d.lambda+"/readyz"); err != nil {
-		return err
-	}
-	d.say("lambda server up at %s (/needsTrain: a model older than 1h or none; /needsSync: git vs the newest model)", d.lambda)
-
-	if _, err := d.start("controller", "modelsync-controller", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--leader-elect=false"); err != nil {
-		return err
-	}
-	d.say("controller started (log: %s)", filepath.Join(d.dir, "logs", "controller.log"))
-
-	runner, err := localrun.New(localrun.Options{
-		Config:       d.cp.Config,
-		Dir:          filepath.Join(d.dir, "runs"),
-		Env:          d.env,
-		Progress:     &prefixWriter{d: d, prefix: "runner  "},
-		KubeletCADir: filepath.Join(d.dir, "kubelet"),
-	})
-	if err != nil {
-		return err
-	}
-	d.runner = make(chan error, 1)
-	go func() { d.runner <- runner.Start(ctx) }()
-	d.say("local PipelineRun runner started (steps run as processes here; workspaces and logs under %s)", filepath.Join(d.dir, "runs"))
-
-	samples, err := readPackage(filepath.Join(d.opts.Root, "kpt-packages", "samples"))
-	if err != nil {
-		return err
-	}
-	var syncs []*unstructured.Unstructured
-	for _, u := range samples {
-		switch {
-		case u.GetKind() == "ModelSync" && u.GetName() == Trainer:
-			if err := d.localTrainer(u); err != nil {
-				return err
-			}
-			syncs = append(syncs, u)
-		case u.GetKind() == "ModelSync" && u.GetName() == Deployer:
-			if err := d.localDeployer(u); err != nil {
-				return err
-			}
-			syncs = append(syncs, u)
-		case u.GetKind() != "ModelSync":
-			if err := d.apply(ctx, u); err != nil {
-				return err
-			}
-		}
-	}
-	if len(syncs) != 2 {
-		return fmt.Errorf("kpt-packages/samples lacks the ModelSyncs %s and %s", Trainer, Deployer)
-	}
-	d.watch = newWatcher(d)
-	if err := d.apply(ctx, syncs...); err != nil {
-		return err
-	}
-	d.say("applied the ModelSyncs %s and %s from kpt-packages/samples, pointed at the local lambdas, registry and repositories, checking every %s", Trainer, Deployer, d.opts.Interval)
-	return nil
-}
-
-// localTrainer points the sample trainer at this machine: the local lambda, the label bot's
-// own trainer (train-labelbot) on a generated data set, the file:// registry.
-func (d *demo) localTrainer(u *unstructured.Unstructured) error {
-	if err := d.localSync(u, "/needsTrain"); err != nil {
-		return err
-	}
-	spec := u.Object["spec"].(map[string]any)["pipelineRunTemplate"].(map[string]any)["spec"].(map[string]any)
-	spec["pipelineRef"] = map[string]any{"name": "train-labelbot"}
-	spec["params"] = []any{
-		map[string]any{"name": "registry", "value": d.registry},
-		map[string]any{"name": "modelsync", "value": Namespace + "/" + Trainer},
-		map[string]any{"name": "model-id", "value": ""},
-		map[string]any{"name": "demo-issues", "value": fmt.Sprint(d.opts.DemoIssues)},
-		map[string]any{"name": "demo-seed", "value": "1"},
-	}
-	d.trainer = u
-	return nil
-}
-
-// localDeployer points the sample deployer at the local upstream and fork, and prints the pull
-// request instead of opening it.
-func (d *demo) localDeployer(u *unstructured.Unstructured) error {
-	if err := d.localSync(u, "/needsSync"); err != nil {
-		return err
-	}
-	for name, value := range map[string]string{
-		"fork": d.fork, "repo-url": d.upstream, "repo-revision": Base, "base-branch": Base,
-		"github-repo": GitHubRepo, "head-owner": HeadOwner, "pr-dry-run": "true",
-	} {
-		if err := setParam(u, name, value); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *demo) localSync(u *unstructured.Unstructured, path string) error {
-	if err := unstructured.SetNestedField(u.Object, d.lambda+path, "spec", "needsSyncUrl"); err != nil {
-		return err
-	}
-	return unstructured.SetNestedField(u.Object, d.opts.Interval.String(), "spec", "interval")
-}
-
-// setParam sets (or adds) a param of a ModelSync's pipelineRunTemplate.
-func setParam(u *unstructured.Unstructured, name, value string) error {
-	params, _, err := unstructured.NestedSlice(u.Object, "spec", "pipelineRunTemplate", "spec", "params")
-	if err != nil {
-		return err
-	}
-	for _, p := range params {
-		if m, ok := p.(map[string]any); ok && m["name"] == name {
-			m["value"] = value
-			return unstructured.SetNestedSlice(u.Object, params, "spec", "pipelineRunTemplate", "spec", "params")
-		}
-	}
-	params = append(params, map[string]any{"name": name, "value": value})
-	return unstructured.SetNestedSlice(u.Object, params, "spec", "pipelineRunTemplate", "spec", "params")
-}
-
-// round waits for one model to be trained and rolled out, and returns it with the merge commit.
-func (d *demo) round(ctx context.Context, n int) (model, merge string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, d.opts.RoundTimeout)
-	defer cancel()
-	var before map[string]bool
-	if n == 1 {
-		d.say("round 1: the trainer's lambda finds no model, so the controller starts a training run")
-	} else {
-		if before, err = d.watch.runNames(ctx, Trainer); err != nil {
-			return "", "", err
-		}
-		seed := fmt.Sprint(n)
-		d.say("round %d: new issues arrived: the trainer's generated data set now uses seed %s (spec change: pipelineRunTemplate param demo-seed)", n, seed)
-		if err := setParam(d.trainer, "demo-seed", seed); err != nil {
-			return "", "", err
-		}
-		if err := d.apply(ctx, d.trainer); err != nil {
-			return "", "", err
-		}
-		d.say("the lambda will not ask for a model this young, so an operator forces a retrain:")
-		d.say("$ kubectl modelsync trigger %s --force -n %s", Trainer, Namespace)
-		out, err := d.plugin(ctx, "trigger", Trainer, "--force", "-n", Namespace)
-		if err != nil {
-			return "", "", err
-		}
-		fmt.Fprint(d.out, indent(out))
-	}
-	train, err := d.watch.waitRun(ctx, Trainer, before, func(*unstructured.Unstructured) bool { return true })
-	if err != nil {
-		return "", "", err
-	}
-	model = result(train, "model-id")
-	if model == "" {
-		return "", "", fmt.Errorf("training run %s has no model-id result", train.GetName())
-	}
-	d.say("model %s is in the registry: %s", model, d.describeModel(ctx, model))
-	d.say("the deployer's lambda will now find that git names another model")
-	deploy, err := d.watch.waitRun(ctx, Deployer, nil, func(u *unstructured.Unstructured) bool { return param(u, ModelKey) == model })
-	if err != nil {
-		return "", "", err
-	}
-	d.say("%s pushed branch %s to the fork (commit %s, %s); its pull request (dry run):", deploy.GetName(), Branch, short(result(deploy, "commit")), result(deploy, "push-status"))
-	if logs, err := d.plugin(ctx, "logs", deploy.GetName(), "-n", Namespace); err == nil {
-		fmt.Fprint(d.out, indent(prLines(logs)))
-	} else {
-		d.say("(could not read its logs: %v)", err)
-	}
-	merge, err = d.merge(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	mergedAt := time.Now()
-	d.say("the reviewer merged %s into %s of upstream: %s", Branch, Base, short(merge))
-	if err := d.gitopsApply(ctx, merge, model); err != nil {
-		return "", "", err
-	}
-	if err := d.watch.waitInSync(ctx, Deployer, mergedAt); err != nil {
-		return "", "", err
-	}
-	d.say("round %d done: %s is deployed and the deployer's lambda reports in sync", n, model)
-	return model, merge, nil
-}
-
-// gitopsApply plays the GitOps agent: it renders the label-bot package at commit and applies
-// it, annotating each object with the commit.
-func (d *demo) gitopsApply(ctx context.Context, commit, model string) error {
-	work, err := d.checkoutAt(ctx, commit)
-	if err != nil {
-		return err
-	}
-	pkg := filepath.Join(work, PackagePath)
-	if _, err := d.run(ctx, work, "kpt", "fn", "render", PackagePath, "--allow-exec", "--truncate-output=false"); err != nil {
-		return err
-	}
-	objs, err := readPackage(pkg)
-	if err != nil {
-		return err
-	}
-	for _, u := range objs {
-		ann := u.GetAnnotations()
-		if ann == nil {
-			ann = map[string]string{}
-		}
-		ann[automlv1alpha1.AnnotationSourceCommit] = commit
-		u.SetAnnotations(ann)
-	}
-	if err := d.apply(ctx, objs...); err != nil {
-		return err
-	}
-	cm := &corev1.ConfigMap{}
-	if err := d.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: ConfigMap}, cm); err != nil {
-		return err
-	}
-	if got := cm.Data[ModelKey]; got != model {
-		return fmt.Errorf("after applying commit %s the ConfigMap names %q, not %q", short(commit), got, model)
-	}
-	d.say("GitOps: rendered and applied kpt-packages/label-bot at %s: ConfigMap %s/%s %s=%s", short(commit), Namespace, ConfigMap, ModelKey, model)
-	return nil
-}
-
-// describeModel summarizes a published model's metrics and report for the progress.
-func (d *demo) describeModel(ctx context.Context, id string) string {
-	reg, err := registry.Open(ctx, d.registry)
-	if err != nil {
-		return err.Error()
-	}
-	defer reg.Close()
-	m, err := reg.Get(ctx, id)
-	if err != nil {
-		return err.Error()
-	}
-	var parts []string
-	if a := m.Metrics.Micro; a != nil {
-		parts = append(parts, fmt.Sprintf("micro precision %.2f recall %.2f", a.Precision, a.Recall))
-	}
-	if a := m.Metrics.Macro; a != nil {
-		parts = append(parts, fmt.Sprintf("macro precision %.2f recall %.2f", a.Precision, a.Recall))
-	}
-	for _, f := range m.Files {
-		if strings.HasSuffix(f, ".html") {
-			parts = append(parts, "report "+filepath.Join(d.dir, "registry", "models", id, f))
-		}
-	}
-	return strings.Join(parts, " · ")
-}
-
-// plugin runs the kubectl-modelsync binary against the local control plane.
-func (d *demo) plugin(ctx context.Context, args ...string) (string, error) {
-	return d.run(ctx, d.dir, append([]string{"kubectl-modelsync"}, args...)...)
-}
-
-func (d *demo) waitReady(ctx context.Context, p *proc, url string) error {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if err := p.exited(); err != nil {
-			return err
-		}
-		if resp, err := http.Get(url); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("%s is not ready after a minute; see %s", p.name, p.log)
-}
-
-// alive fails when a child process or the runner has stopped.
-func (d *demo) alive() error {
-	for _, p := range d.procs {
-		if err := p.exited(); err != nil {
-			return err
-		}
-	}
-	if d.runner != nil {
-		select {
-		case err := <-d.runner:
-			d.runner <- err
-			return fmt.Errorf("the local runner stopped: %v", err)
-		default:
-		}
-	}
-	return nil
+	return runs, nil
 }
 
 // shutdown stops everything the demo started.
@@ -653,46 +316,4 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 		w.d.say("%s%s", w.prefix, w.buf[:i])
 		w.buf = w.buf[i+1:]
 	}
-}
-
-func withoutVars(env []string, names ...string) []string {
-	var out []string
-	for _, kv := range env {
-		keep := true
-		for _, n := range names {
-			if strings.HasPrefix(kv, n+"=") {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// prLines keeps the pull-request step's lines of a deploy run's logs.
-func prLines(logs string) string {
-	var out []string
-	for _, l := range strings.Split(logs, "\n") {
-		if rest, ok := strings.CutPrefix(l, "[update-model-pr : pull-request] "); ok {
-			out = append(out, rest)
-		}
-	}
-	if len(out) == 0 {
-		return "(no output from the pull-request step)\n"
-	}
-	return strings.Join(out, "\n") + "\n"
-}
-
-func indent(s string) string {
-	s = strings.TrimRight(s, "\n")
-	return "    " + strings.ReplaceAll(s, "\n", "\n    ") + "\n"
-}
-
-func short(commit string) string {
-	if len(commit) > 7 {
-		return commit[:7]
-	}
-	return commit
 }

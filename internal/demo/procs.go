@@ -124,3 +124,37 @@ func (d *demo) lookPath(name string) string {
 	}
 	return name
 }
+
+// alive fails when a child process or the runner has stopped.
+func (d *demo) alive() error {
+	for _, p := range d.procs {
+		if err := p.exited(); err != nil {
+			return err
+		}
+	}
+	if d.runner != nil {
+		select {
+		case err := <-d.runner:
+			d.runner <- err
+			return fmt.Errorf("the local runner stopped: %v", err)
+		default:
+		}
+	}
+	return nil
+}
+
+func withoutVars(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		keep := true
+		for _, n := range names {
+			if strings.HasPrefix(kv, n+"=") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
