@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/modelsync/modelsync/internal/pipelinerun"
 )
 
 // defaultTimeout is Tekton's default for spec.timeouts.pipeline.
@@ -207,7 +209,7 @@ func (e *execution) writeProgress(ctx context.Context) {
 	msg := fmt.Sprintf("Tasks Completed: %d (Failed: %d, Cancelled 0), Skipped: 0", e.completed+e.failed, e.failed)
 	e.mu.Unlock()
 	err := e.r.updateRunStatus(context.WithoutCancel(ctx), e.run.Namespace, e.run.Name, func(obj *unstructured.Unstructured) bool {
-		if s, _ := succeeded(obj); s != "Unknown" {
+		if pipelinerun.ReadStatus(obj).Succeeded != "Unknown" {
 			return false
 		}
 		setCondition(obj, "Unknown", ReasonRunning, msg)

@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/modelsync/modelsync/internal/pipelinerun"
 )
 
 // Options configure a Runner.
@@ -160,7 +162,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		if !ok || ctx.Err() != nil {
 			return
 		}
-		switch status, _ := succeeded(u); status {
+		switch pipelinerun.ReadStatus(u).Succeeded {
 		case "":
 			if spec, _, _ := unstructured.NestedString(u.Object, "spec", "status"); spec == v1.PipelineRunSpecStatusPending {
 				return
@@ -203,24 +205,10 @@ var (
 	errCancelled = errors.New("cancelled")
 )
 
-// succeeded returns the status and reason of the Succeeded condition ("" when none).
-func succeeded(u *unstructured.Unstructured) (status, reason string) {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == "Succeeded" {
-			status, _ = m["status"].(string)
-			reason, _ = m["reason"].(string)
-			return status, reason
-		}
-	}
-	return "", ""
-}
-
 // markAbandoned fails a run that a previous runner process started and never finished.
 func (r *Runner) markAbandoned(ctx context.Context, u *unstructured.Unstructured) {
 	err := r.updateRunStatus(ctx, u.GetNamespace(), u.GetName(), func(obj *unstructured.Unstructured) bool {
-		if s, _ := succeeded(obj); s != "Unknown" || r.isClaimed(obj.GetUID()) {
+		if pipelinerun.ReadStatus(obj).Succeeded != "Unknown" || r.isClaimed(obj.GetUID()) {
 			return false
 		}
 		setCondition(obj, "False", ReasonFailed, "the local runner restarted while this run was in progress; it was not resumed")
