@@ -35,6 +35,8 @@ spec:
     - name: greeting
     - name: suffix
       default: "!"
+    - name: secret
+      default: creds
   workspaces:
     - name: shared
   results:
@@ -45,7 +47,7 @@ spec:
       env:
         - name: TOKEN
           valueFrom:
-            secretKeyRef: {name: creds, key: token}
+            secretKeyRef: {name: $(params.secret), key: token}
         - name: MISSING
           valueFrom:
             secretKeyRef: {name: nope, key: token, optional: true}

@@ -315,6 +315,16 @@ func (tc *taskContext) envValue(ctx context.Context, ev corev1.EnvVar) (string, 
 	}
 	ns := tc.e.run.Namespace
 	kube := tc.e.r.kube
+	// Tekton substitutes variables in the names and keys of the referenced objects too (e.g.
+	// name: $(params.github-secret)).
+	ev = *ev.DeepCopy()
+	for _, field := range []*string{refField(ev.ValueFrom, "name"), refField(ev.ValueFrom, "key")} {
+		v, err := tc.subst(*field)
+		if err != nil {
+			return "", false, err
+		}
+		*field = v
+	}
 	if ref := ev.ValueFrom.SecretKeyRef; ref != nil {
 		s, err := kube.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
 		if err == nil {
@@ -344,6 +354,20 @@ func (tc *taskContext) envValue(ctx context.Context, ev corev1.EnvVar) (string, 
 		return "", false, nil
 	}
 	return "", false, err
+}
+
+// refField points at the name or the key of the Secret or ConfigMap an env value comes from.
+func refField(from *corev1.EnvVarSource, field string) *string {
+	if ref := from.SecretKeyRef; ref != nil {
+		if field == "name" {
+			return &ref.Name
+		}
+		return &ref.Key
+	}
+	if field == "name" {
+		return &from.ConfigMapKeyRef.Name
+	}
+	return &from.ConfigMapKeyRef.Key
 }
 
 // lookPath finds file on path (the step's PATH, not the runner's).
