@@ -1,6 +1,7 @@
 package actuation
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,10 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelsync/modelsync/internal/gitops/githubtest"
+	"github.com/modelsync/modelsync/internal/localrun"
+	"github.com/modelsync/modelsync/internal/pipelinerun"
 )
 
 const (
@@ -170,99 +177,105 @@ func readTask(t testing.TB, path string) tektonTask {
 	return tektonTask{obj: obj}
 }
 
-// tektonVar matches the variables Tekton substitutes.
+// tektonVar matches the variables Tekton substitutes (TestStepScripts checks that no script
+// pastes one in).
 var tektonVar = regexp.MustCompile(`\$\((params|workspaces|results|context)\.([^)]*)\)`)
 
-// run executes the Task's steps in order the way Tekton does for one TaskRun: the source
-// workspace bound to a fresh directory, ssh-directory unbound, Secret keys resolved from
-// secret, results read back from their files. It returns the results, the combined log
-// under "log" and the source workspace's directory under "workspace".
+// run executes the Task as Tekton would for one TaskRun, through the local runner
+// (internal/localrun): the Task and a PipelineRun of one pipeline task are created in a
+// namespace of the test's, the source workspace is an emptyDir, ssh-directory is left unbound,
+// the Secret github-token holds secret (when not nil), and the steps find bins on the PATH
+// plus extraEnv. It returns the Task's results, the steps' logs under "log" and the source
+// workspace's folder under "workspace".
 func (tk tektonTask) run(t *testing.T, params map[string]string, bins string, extraEnv []string, secret map[string]string) map[string]string {
 	t.Helper()
-	values := map[string]string{}
-	for _, p := range list(t, tk.obj, "spec", "params") {
-		if d, ok := p["default"].(string); ok {
-			values[p["name"].(string)] = d
-		}
-	}
-	for k, v := range params {
-		if _, ok := values[k]; !ok && !declaredParam(t, tk.obj, k) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	for k := range params {
+		if !declaredParam(t, tk.obj, k) {
 			t.Fatalf("the test passes param %q, which the Task does not declare", k)
 		}
-		values[k] = v
 	}
-	workspace, resultsDir, home := t.TempDir(), t.TempDir(), t.TempDir()
-	resolve := func(expr string) string {
-		return tektonVar.ReplaceAllStringFunc(expr, func(m string) string {
-			sub := tektonVar.FindStringSubmatch(m)
-			switch kind, name := sub[1], sub[2]; {
-			case kind == "params":
-				v, ok := values[name]
-				if !ok {
-					t.Fatalf("param %q has no value", name)
-				}
-				return v
-			case kind == "workspaces" && name == "source.path":
-				return workspace
-			case kind == "workspaces" && name == "source.bound":
-				return "true"
-			case kind == "workspaces" && strings.HasSuffix(name, ".bound"):
-				return "false"
-			case kind == "workspaces" && strings.HasSuffix(name, ".path"):
-				return "" // an unbound optional workspace
-			case kind == "results" && strings.HasSuffix(name, ".path"):
-				return filepath.Join(resultsDir, strings.TrimSuffix(name, ".path"))
-			}
-			t.Fatalf("unhandled Tekton variable %s", m)
-			return ""
-		})
+	task := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(tk.obj)}
+	task.SetNamespace(ns)
+	objs := []client.Object{task}
+	if secret != nil {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "github-token", Namespace: ns}, StringData: secret}
+		objs = append(objs, s)
 	}
-	stepEnv := func(step map[string]any) []string {
-		var out []string
-		for _, e := range append(list(t, tk.obj, "spec", "stepTemplate", "env"), list(t, step, "env")...) {
-			name := e["name"].(string)
-			if v, ok := e["value"].(string); ok {
-				out = append(out, name+"="+resolve(v))
-				continue
-			}
-			key, _, _ := unstructured.NestedString(e, "valueFrom", "secretKeyRef", "key")
-			if v, ok := secret[key]; ok {
-				out = append(out, name+"="+v)
-			}
+	var taskParams, runParams, results []any
+	for name, value := range params {
+		taskParams = append(taskParams, map[string]any{"name": name, "value": "$(params." + name + ")"})
+		runParams = append(runParams, map[string]any{"name": name, "value": value})
+	}
+	for _, r := range list(t, tk.obj, "spec", "results") {
+		results = append(results, map[string]any{"name": r["name"], "value": "$(tasks.task.results." + r["name"].(string) + ")"})
+	}
+	var pipelineParams []any
+	for name := range params {
+		pipelineParams = append(pipelineParams, map[string]any{"name": name, "type": "string"})
+	}
+	run := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+		"metadata": map[string]any{"name": "steps", "namespace": ns},
+		"spec": map[string]any{
+			"params": runParams,
+			"pipelineSpec": map[string]any{
+				"params":     pipelineParams,
+				"workspaces": []any{map[string]any{"name": "source"}},
+				"results":    results,
+				"tasks": []any{map[string]any{
+					"name": "task", "taskRef": map[string]any{"name": task.GetName()}, "params": taskParams,
+					"workspaces": []any{map[string]any{"name": "source", "workspace": "source"}},
+				}},
+			},
+			"workspaces": []any{map[string]any{"name": "source", "emptyDir": map[string]any{}}},
+		},
+	}}
+	for _, obj := range append(objs, run) {
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatalf("create %s: %v", obj.GetName(), err)
 		}
-		return out
 	}
+
+	dir := t.TempDir()
+	r, err := localrun.New(localrun.Options{
+		Config: env.Config, Dir: dir, Namespace: ns,
+		Env: append([]string{"PATH=" + bins + ":/usr/bin:/bin", "GIT_CONFIG_GLOBAL=/dev/null"}, extraEnv...),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Run(ctx, ns, "steps"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(run), run); err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(dir, ns, "steps")
 	var log strings.Builder
 	for _, step := range list(t, tk.obj, "spec", "steps") {
-		script := step["script"].(string)
-		if m := tektonVar.FindString(script); m != "" {
-			t.Fatalf("step %s pastes %s into its script; pass it through env", step["name"], m)
-		}
-		file := filepath.Join(t.TempDir(), "script")
-		if err := os.WriteFile(file, []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(file)
-		cmd.Env = append([]string{"PATH=" + bins + ":/usr/bin:/bin", "GIT_CONFIG_GLOBAL=/dev/null"}, extraEnv...)
-		cmd.Env = append(cmd.Env, stepEnv(step)...)
-		cmd.Env = append(cmd.Env, "HOME="+home) // /tekton/home in a pod
-		out, err := cmd.CombinedOutput()
-		log.WriteString("--- " + step["name"].(string) + "\n" + string(out))
-		if err != nil {
-			t.Fatalf("step %s failed: %v\n%s", step["name"], err, log.String())
-		}
-	}
-	res := map[string]string{"log": log.String(), "workspace": workspace}
-	for _, r := range list(t, tk.obj, "spec", "results") {
-		name := r["name"].(string)
-		data, err := os.ReadFile(filepath.Join(resultsDir, name))
-		if err != nil {
-			t.Fatalf("result %s was not written: %v", name, err)
-		}
-		res[name] = string(data)
+		name := step["name"].(string)
+		data, _ := os.ReadFile(filepath.Join(runDir, "tasks", "task", "logs", "step-"+name+".log"))
+		log.WriteString("--- " + name + "\n" + string(data))
 	}
 	t.Logf("steps:\n%s", log.String())
-	return res
+	if st := pipelinerun.ReadStatus(run); st.Succeeded != metav1.ConditionTrue {
+		t.Fatalf("the run did not succeed: %s %s: %s\n%s", st.Succeeded, st.Reason, st.Message, log.String())
+	}
+	out := pipelinerun.NamedValues(run.Object, "status", "results")
+	if out == nil {
+		out = map[string]string{}
+	}
+	for _, r := range list(t, tk.obj, "spec", "results") {
+		if _, ok := out[r["name"].(string)]; !ok {
+			t.Fatalf("result %s was not reported; run status: %v", r["name"], run.Object["status"])
+		}
+	}
+	out["log"] = log.String()
+	out["workspace"] = filepath.Join(runDir, "workspaces", "source")
+	return out
 }
 
 func declaredParam(t testing.TB, obj map[string]any, name string) bool {
