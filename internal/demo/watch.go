@@ -24,11 +24,13 @@ type watcher struct {
 	d      *demo
 	checks map[string]string // ModelSync → last printed answer
 	runs   map[string]string // run → last printed state
-	list   []unstructured.Unstructured
+	// syncs and list are the ModelSyncs and runs of the last poll.
+	syncs map[string]*automlv1alpha1.ModelSync
+	list  []unstructured.Unstructured
 }
 
 func newWatcher(d *demo) *watcher {
-	return &watcher{d: d, checks: map[string]string{}, runs: map[string]string{}}
+	return &watcher{d: d, checks: map[string]string{}, runs: map[string]string{}, syncs: map[string]*automlv1alpha1.ModelSync{}}
 }
 
 // poll reads the ModelSyncs and runs once and prints the changes.
@@ -41,6 +43,7 @@ func (w *watcher) poll(ctx context.Context) error {
 		if err := w.d.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: name}, ms); err != nil {
 			return err
 		}
+		w.syncs[name] = ms
 		last := ms.Status.LastNeedsSync
 		if last == nil {
 			continue
@@ -148,10 +151,7 @@ func (w *watcher) waitInSync(ctx context.Context, modelSync string, since time.T
 		if err := w.poll(ctx); err != nil {
 			return err
 		}
-		ms := &automlv1alpha1.ModelSync{}
-		if err := w.d.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: modelSync}, ms); err != nil {
-			return err
-		}
+		ms := w.syncs[modelSync]
 		// Times in status have a one-second resolution.
 		if last := ms.Status.LastNeedsSync; last != nil && !last.NeedsSync && last.Error == "" && !last.Time.Time.Before(since.Truncate(time.Second).Add(time.Second)) {
 			return nil
